@@ -40,6 +40,9 @@ def save_checkpoint(path, model, tokenizer, step, loss_history):
     text = json.dumps(payload, allow_nan=False)  # before touching the disk: a NaN weight fails here
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is an ordinary file
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
