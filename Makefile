@@ -2,7 +2,7 @@
 # Both create .venv/ on first use, with the course installed into it.
 
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 ifeq ($(OS),Windows_NT)
   BIN := $(VENV)/Scripts
 else

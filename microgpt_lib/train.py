@@ -32,17 +32,22 @@ def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, star
     loss_history = []
     for step in range(start_step, num_steps):
         tokens = tokenizer.tokenize(docs[step % len(docs)])
-        loss = document_loss(model, tokens)
+        try:
+            loss = document_loss(model, tokens)
+        except (ArithmeticError, ValueError) as err:  # log(0) or exp overflow: the weights blew up
+            raise diverged(step, f"infinite ({err})") from None
         if not math.isfinite(loss.data):
-            raise FloatingPointError(
-                f"the loss became {loss.data} at step {step + 1}; lower the learning rate or check the data"
-            )
+            raise diverged(step, loss.data)
         loss.backward()
         optimizer.step(step)
         loss_history.append(loss.data)
         if callback is not None:
             callback(step, num_steps, loss.data)
     return loss_history
+
+
+def diverged(step, loss):
+    return FloatingPointError(f"the loss became {loss} at step {step + 1}; training stopped: lower the learning rate")
 
 
 def format_step(step, num_steps, loss):
