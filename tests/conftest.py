@@ -4,15 +4,12 @@ import random
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# ../shared/reference beside the repository (the course's specification), else the copies in tests/data
-REFERENCE_DIRS = (ROOT.parent / "shared" / "reference", ROOT / "tests" / "data" / "reference")
+REFERENCE_DIR = ROOT / "tests" / "data" / "reference"  # copies of the specification's reference runs
+SPEC_REFERENCE_DIR = ROOT.parent / "shared" / "reference"  # the specification itself, where it sits beside us
 
 
 def reference_file(name):
-    for folder in REFERENCE_DIRS:
-        if (folder / name).is_file():
-            return folder / name
-    pytest.skip(f"reference run {name} not found in {REFERENCE_DIRS}")
+    return REFERENCE_DIR / name
 
 
 @pytest.fixture

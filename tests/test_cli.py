@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, reference_file
+from conftest import REFERENCE_DIR, ROOT, SPEC_REFERENCE_DIR, reference_file
 
 SEED1 = "microgpt_seed1_embd8_head2_layer2_block8_steps20_temp0.7_samples8.txt"
 SEED1_ARGS = ["--seed", "1", "--n-embd", "8", "--n-head", "2", "--n-layer", "2", "--block-size", "8",
@@ -13,6 +13,13 @@ SEED1_ARGS = ["--seed", "1", "--n-embd", "8", "--n-head", "2", "--n-layer", "2",
 
 def run(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "microgpt_lib", *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.mark.skipif(not SPEC_REFERENCE_DIR.is_dir(), reason="the course specification is not beside this repository")
+def test_reference_copies_equal_the_specification():
+    for spec in SPEC_REFERENCE_DIR.glob("microgpt_*.txt"):
+        assert (REFERENCE_DIR / spec.name).read_bytes() == spec.read_bytes(), spec.name
+    assert len(list(REFERENCE_DIR.glob("microgpt_*.txt"))) == 3
 
 
 def test_seed1_reference_run_line_for_line():
