@@ -100,6 +100,9 @@ def check_count_pairs(count_pairs, docs):
             if not ok_shape:
                 fail(name, f"a {n}x{n} list of lists", f"{type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}",
                      "one row per token id (BOS included), one column per token id")
+            if any(got[a] is got[0] for a in range(1, n)):
+                fail(name, f"{n} separate rows", "rows that are one and the same list (a count added to one shows in all)",
+                     "[[0] * n] * n repeats one list n times; build the rows with [[0] * n for _ in range(n)]")
             bad = [(a, b) for a in range(n) for b in range(n) if got[a][b] != expected[a][b]]
             a, b = bad[0]
             names = case_tokenizer.uchars + ["BOS"]
@@ -130,5 +133,5 @@ def check_bigram_nll(bigram_nll, docs):
             fail(name, f"{expected:.6f}", fmt(got) if isinstance(got, float) else repr(got),
                  "sum -log(probs[a][b]) over every pair of tokenizer.tokenize(doc) of every doc (BOS at both ends), "
                  "then divide by the number of pairs, not of documents")
-    passed("bigram_nll", f"{bigram_loss(docs, tokenizer, probs):.4f} nats per character on all names: the baseline "
-           f"(uniform guessing: ln 27 = {math.log(27):.4f})")
+    passed("bigram_nll", f"{bigram_loss(docs, tokenizer, probs):.4f} nats per character on all names, the baseline; "
+           f"uniform guessing gives ln 27 = {math.log(27):.4f}")

@@ -1,0 +1,189 @@
+"""Checks for the exercises of chapter 02: derivatives and the autograd engine."""
+import math
+
+from ..autograd import Value, topological_order
+from . import all_close, close, fail, fmt, passed
+from .ch01 import call
+
+
+def check_derivative(derivative):
+    """derivative(f, x, h) = (f(x + h) - f(x - h)) / (2 h): the central difference."""
+    cases = [
+        ("x**3", lambda x: x**3, 2.0, 0.1),
+        ("math.exp", math.exp, 0.0, 0.5),
+        ("math.sin", math.sin, 1.0, 1e-3),
+        ("1/x", lambda x: 1 / x, -0.5, 0.01),
+    ]
+    for label, f, x, h in cases:
+        name = f"derivative({label}, {x}, h={h})"
+        got = call(name, derivative, f, x, h)
+        expected = (f(x + h) - f(x - h)) / (2 * h)
+        if not isinstance(got, (int, float)) or not close(got, expected, 1e-9):
+            fail(name, f"{expected:.6f}", fmt(got) if isinstance(got, float) else repr(got),
+                 "nudge x both ways by h, (f(x + h) - f(x - h)), and divide by the distance between them, 2 * h; "
+                 "use the h you are given")
+    got = call("derivative(x**2, 3.0)", derivative, lambda x: x**2, 3.0)
+    if not isinstance(got, (int, float)) or not close(got, 6.0, 1e-5):
+        fail("derivative(x**2, 3.0) with the default h", "6.000000", fmt(got), "give h a small default, such as 1e-6")
+    passed("derivative", "central differences agree with (f(x+h) - f(x-h)) / 2h")
+
+
+def check_tanh(tanh):
+    """tanh(x) -> one new Value: data tanh(x.data), child x, local gradient 1 - tanh(x.data)**2."""
+    for x in [0.5, -2.0, 0.0, 3.0]:
+        v = Value(x)
+        name = f"tanh(Value({x}))"
+        out = call(name, tanh, v)
+        t = math.tanh(x)
+        if not isinstance(out, Value):
+            fail(name, "a Value", f"{type(out).__name__} {fmt(out)}", "return Value(data, (x,), (local_grad,), 'tanh')")
+        if not close(out.data, t, 1e-9):
+            fail(f"{name}.data", f"{t:.6f}", fmt(out.data), "math.tanh(x.data), or (e^2x - 1) / (e^2x + 1)")
+        if len(out._children) != 1 or out._children[0] is not v:
+            fail(f"{name}._children", "(x,): the one input, so backward can reach it",
+                 f"{len(out._children)} children", "Value(t, (x,), (local_grad,), 'tanh'): one new node, its input as the child")
+        local = out._local_grads[0] if len(out._local_grads) == 1 else None
+        if not isinstance(local, (int, float)) or not close(local, 1 - t**2, 1e-9):
+            fail(f"{name}._local_grads", f"({1 - t**2:.6f},)", fmt(tuple(out._local_grads)),
+                 "d tanh(x)/dx = 1 - tanh(x)**2: computed from the output t, not from the input x")
+        out.backward()
+        if not close(v.grad, 1 - t**2, 1e-9):
+            fail(f"{name}.backward(), then x.grad", f"{1 - t**2:.6f}", fmt(v.grad), "the local gradient must reach the child")
+    # inside a bigger expression: y = tanh(a * b + 1) * a
+    a, b = Value(0.3), Value(-1.2)
+    y = call("tanh(a * b + 1) * a", lambda: tanh(a * b + 1) * a)
+    y.backward()
+    s = math.tanh(0.3 * -1.2 + 1)
+    expected = [s + 0.3 * (1 - s**2) * -1.2, 0.3 * (1 - s**2) * 0.3]
+    if not all_close([a.grad, b.grad], expected, 1e-9):
+        fail("y = tanh(a * b + 1) * a at a=0.3, b=-1.2: [a.grad, b.grad]", fmt(expected), fmt([a.grad, b.grad]),
+             "check the local gradient 1 - t**2 at a point where it is not 1")
+    passed("tanh", "its value and local gradient, alone and inside an expression")
+
+
+def _central(f, xs, i, h):
+    up, down = list(xs), list(xs)
+    up[i] += h
+    down[i] -= h
+    return (f([Value(x) for x in up]).data - f([Value(x) for x in down]).data) / (2 * h)
+
+
+def _bad_square(v):
+    """v**2 with a wrong local gradient (v instead of 2v): a bug for the checker to find."""
+    return Value(v.data**2, (v,), (v.data,), "bad**2")
+
+
+def check_gradient_check(gradient_check):
+    """gradient_check(f, xs, h) -> (analytic, numeric): backward's gradients and central differences."""
+    cases = [
+        ("v[0] * v[1] + v[1].exp()", lambda v: v[0] * v[1] + v[1].exp(), [1.5, -0.5], 1e-6,
+         lambda x: [x[1], x[0] + math.exp(x[1])]),
+        ("v[0] ** 3 * v[1]", lambda v: v[0] ** 3 * v[1], [2.0, 0.5], 0.1,
+         lambda x: [3 * x[0] ** 2 * x[1], x[0] ** 3]),
+        ("(v[0] * v[0] + v[1]).log() + v[2] * v[0]", lambda v: (v[0] * v[0] + v[1]).log() + v[2] * v[0], [0.7, 2.0, -1.3], 1e-3,
+         lambda x: [2 * x[0] / (x[0] ** 2 + x[1]) + x[2], 1 / (x[0] ** 2 + x[1]), x[0]]),
+        ("(v[0] - v[1]).relu() * v[0]", lambda v: (v[0] - v[1]).relu() * v[0], [2.0, 0.5], 1e-4,
+         lambda x: [2 * x[0] - x[1], -x[0]]),
+    ]
+    for label, f, xs, h, exact in cases:
+        name = f"gradient_check(lambda v: {label}, {xs}, h={h})"
+        got = call(name, gradient_check, f, list(xs), h)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            fail(name, "a pair (analytic, numeric)", repr(got)[:80], "return analytic, numeric: two lists, one number per x")
+        analytic, numeric = list(got[0]), list(got[1])
+        if not all_close(analytic, exact(xs), 1e-9):
+            fail(f"{name}: analytic", fmt(exact(xs)), fmt(analytic),
+                 "wrap each x in a Value, call f on them, call .backward() on the result, then read each .grad")
+        expected = [_central(f, xs, i, h) for i in range(len(xs))]
+        if not all_close(numeric, expected, 1e-7):
+            fail(f"{name}: numeric", fmt(expected), fmt(numeric),
+                 "for each i, move only xs[i], by +h and by -h, evaluate f on fresh Values, and divide the difference by 2 * h")
+    # a Value operation with a bug: the two columns must disagree, or the checker could not find it
+    xs = [1.5, -2.0]
+    name = f"gradient_check(lambda v: bad_square(v[0]) + v[1], {xs})"
+    analytic, numeric = call(name, gradient_check, lambda v: _bad_square(v[0]) + v[1], list(xs), 1e-6)
+    if not (all_close(analytic, [1.5, 1.0], 1e-9) and all_close(numeric, [3.0, 1.0], 1e-5)):
+        fail(f"{name}, where bad_square has the wrong local gradient v (not 2v)", "analytic [1.5, 1], numeric [3, 1]",
+             f"analytic {fmt(list(analytic))}, numeric {fmt(list(numeric))}",
+             "the numeric gradient must come from evaluating f only, never from .grad")
+    passed("gradient_check", "it agrees on correct operations, and catches a wrong local gradient: 1.5 against 3.0")
+
+
+def _graphs():
+    """(label, root) pairs: a leaf, a shared node, a chain, a graph with constants."""
+    leaf = Value(2.0)
+    a = Value(2.0)
+    b = a * a
+    diamond = (b + a) * b
+    x = Value(0.5)
+    chain = x
+    for _ in range(30):
+        chain = chain * 1.1 + x
+    p, q = Value(-1.0), Value(3.0)
+    mixed = ((p * q).exp() + (q - p).log() + p.relu()) / q
+    return [("a single Value", leaf), ("(b + a) * b with b = a * a", diamond),
+            ("a chain of 30 steps, x used in each", chain), ("((p*q).exp() + (q-p).log() + p.relu()) / q", mixed)]
+
+
+def check_topological_order(topo_order):
+    """topo_order(root) -> every node below root once, each after all of its children."""
+    for label, root in _graphs():
+        name = f"topo_order(root) for {label}"
+        got = call(name, topo_order, root)
+        expected = topological_order(root)
+        if not isinstance(got, list):
+            fail(name, "a list of Values", type(got).__name__, "collect the nodes in a list and return it")
+        ids = [id(node) for node in got]
+        if len(ids) != len(set(ids)):
+            fail(name, f"{len(expected)} nodes, each once", f"{len(ids)} nodes, only {len(set(ids))} different",
+                 "keep a set of visited nodes, and skip a node you have seen (a node can have several parents)")
+        if set(ids) != {id(node) for node in expected}:
+            fail(name, f"the {len(expected)} nodes below root, root included", f"{len(ids)} nodes",
+                 "visit every child, the children's children, and so on, and add root itself at the end")
+        position = {id(node): i for i, node in enumerate(got)}
+        for node in got:
+            for child in node._children:
+                if position[id(child)] > position[id(node)]:
+                    fail(name, "every node after all of its children", f"a node ({node._op or 'leaf'}) before one of its children",
+                         "add a node to the list only after all its children are in it (post-order)")
+        if got[-1] is not root:
+            fail(name, "root last", "another node last", "root is added after everything below it")
+    passed("topo_order", "every node once, children first, on 4 graphs, some with shared nodes")
+
+
+def _expressions():
+    """Functions building the same graph afresh each call: (label, build) with build() -> (root, named nodes)."""
+    def simple():
+        a, b, c = Value(2.0), Value(-3.0), Value(10.0)
+        e = a * b
+        d = e + c
+        return d * Value(-2.0), {"a": a, "b": b, "c": c, "e": e, "d": d}
+
+    def shared():
+        a, b = Value(0.8), Value(-0.6)
+        x = a * a + a * b
+        return x.exp() * a, {"a": a, "b": b, "x": x}
+
+    def mixed():
+        p, q = Value(1.5), Value(0.4)
+        r = (p * q + 1).log()
+        return (r * p - q).relu() / q + r * r, {"p": p, "q": q, "r": r}
+
+    return [("L = (a * b + c) * -2", simple), ("(a*a + a*b).exp() * a", shared), ("((p*q + 1).log() ...)", mixed)]
+
+
+def check_backward(backward):
+    """backward(root) fills .grad of every node with d(root)/d(node), like Value.backward."""
+    for label, build in _expressions():
+        root, nodes = build()
+        call(f"backward(root) of {label}", backward, root)
+        ref_root, ref_nodes = build()
+        ref_root.backward()
+        for key in nodes:
+            if not close(nodes[key].grad, ref_nodes[key].grad, 1e-9):
+                fail(f"backward(root) of {label}: {key}.grad", f"{ref_nodes[key].grad:.6f}", fmt(float(nodes[key].grad)),
+                     "set root.grad = 1, then for each node of reversed(topological_order(root)) add "
+                     "local_grad * node.grad to each child's grad (add with +=: a node used twice gets both)")
+        if not close(root.grad, 1.0):
+            fail(f"backward(root) of {label}: root.grad", "1", fmt(root.grad), "d(root)/d(root) = 1: start there")
+    passed("backward", "the same gradients as Value.backward on 3 graphs, one with a node used four times")

@@ -1,0 +1,139 @@
+"""Plausible wrong answers to the exercises of chapter 02; each must fail its check."""
+
+WRONG = {
+    "ex02_1_derivative": [
+        # the one-sided (forward) difference
+        '''def derivative(f, x, h=1e-6):
+    return (f(x + h) - f(x)) / h
+''',
+        # missing scale: divided by h, not by 2h
+        '''def derivative(f, x, h=1e-6):
+    return (f(x + h) - f(x - h)) / h
+''',
+        # h written into the code: the parameter is ignored
+        '''def derivative(f, x, h=1e-6):
+    return (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
+''',
+    ],
+    "ex02_2_tanh": [
+        # local gradient written with the input, not the output
+        '''def tanh(x):
+    t = math.tanh(x.data)
+    return Value(t, (x,), (1 - x.data**2,), "tanh")
+''',
+        # sign error
+        '''def tanh(x):
+    t = math.tanh(x.data)
+    return Value(t, (x,), (t**2 - 1,), "tanh")
+''',
+        # forgot to record the input: backward cannot reach x
+        '''def tanh(x):
+    return Value(math.tanh(x.data))
+''',
+    ],
+    "ex02_3_gradient_check": [
+        # gradients read before backward has run
+        '''def gradient_check(f, xs, h=1e-6):
+    inputs = [Value(x) for x in xs]
+    out = f(inputs)
+    analytic = [v.grad for v in inputs]
+    out.backward()
+    numeric = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += h
+        down[i] -= h
+        numeric.append((f([Value(x) for x in up]).data - f([Value(x) for x in down]).data) / (2 * h))
+    return analytic, numeric
+''',
+        # every input nudged at once, not one at a time
+        '''def gradient_check(f, xs, h=1e-6):
+    inputs = [Value(x) for x in xs]
+    f(inputs).backward()
+    analytic = [v.grad for v in inputs]
+    up = [x + h for x in xs]
+    down = [x - h for x in xs]
+    slope = (f([Value(x) for x in up]).data - f([Value(x) for x in down]).data) / (2 * h)
+    return analytic, [slope] * len(xs)
+''',
+        # missing scale: divided by h
+        '''def gradient_check(f, xs, h=1e-6):
+    inputs = [Value(x) for x in xs]
+    f(inputs).backward()
+    analytic = [v.grad for v in inputs]
+    numeric = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += h
+        down[i] -= h
+        numeric.append((f([Value(x) for x in up]).data - f([Value(x) for x in down]).data) / h)
+    return analytic, numeric
+''',
+        # "numeric" taken from backward too: it can never disagree
+        '''def gradient_check(f, xs, h=1e-6):
+    inputs = [Value(x) for x in xs]
+    f(inputs).backward()
+    analytic = [v.grad for v in inputs]
+    return analytic, list(analytic)
+''',
+    ],
+    "ex02_4_topo_order": [
+        # no visited set: a shared node appears several times
+        '''def topo_order(root):
+    order = []
+
+    def visit(node):
+        for child in node._children:
+            visit(child)
+        order.append(node)
+
+    visit(root)
+    return order
+''',
+        # pre-order: the node before its children
+        '''def topo_order(root):
+    order, visited = [], set()
+
+    def visit(node):
+        if node in visited:
+            return
+        visited.add(node)
+        order.append(node)
+        for child in node._children:
+            visit(child)
+
+    visit(root)
+    return order
+''',
+        # only the direct children, not their children
+        '''def topo_order(root):
+    order = []
+    for child in root._children:
+        if child not in order:
+            order.append(child)
+    return order + [root]
+''',
+    ],
+    "ex02_5_backward": [
+        # assigns instead of adding: a node used twice keeps only its last gradient
+        '''def backward(root):
+    root.grad = 1
+    for node in reversed(topological_order(root)):
+        for child, local_grad in zip(node._children, node._local_grads):
+            child.grad = local_grad * node.grad
+''',
+        # leaves first: the order not reversed
+        '''def backward(root):
+    root.grad = 1
+    for node in topological_order(root):
+        for child, local_grad in zip(node._children, node._local_grads):
+            child.grad += local_grad * node.grad
+''',
+        # forgot root.grad = 1: every gradient stays 0
+        '''def backward(root):
+    for node in reversed(topological_order(root)):
+        for child, local_grad in zip(node._children, node._local_grads):
+            child.grad += local_grad * node.grad
+''',
+    ],
+}
