@@ -175,7 +175,11 @@ def run_until_solution(ex):
     for i in range(ex.solution_index):
         cell = ex.cells[i]
         if cell["cell_type"] == "code":
-            run_cell(source_of(cell), namespace, label_of(ex, i))
+            try:
+                run_cell(source_of(cell), namespace, label_of(ex, i))
+            except Exception as err:
+                pytest.fail(f"the solutions notebook fails before {ex.grade_id}: cell {i} raised "
+                            f"{type(err).__name__}: {err}", pytrace=False)
     return namespace
 
 
