@@ -1,4 +1,8 @@
-"""Checks for the exercises of chapter 01: the data and the tokenizer."""
+"""Checks for the exercises of chapter 01: the data and the tokenizer.
+
+In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
+traceback, so that a learner sees their code and the message, not the inside of the check.
+"""
 import math
 
 from ..bigram import bigram_counts, bigram_loss, bigram_probs
@@ -8,6 +12,7 @@ from . import close, fail, fmt, passed
 
 def call(name, f, *args, hint="run your function on this input yourself and read the error"):
     """f(*args); an error other than the stub's NotImplementedError becomes a failed check."""
+    __tracebackhide__ = True
     try:
         return f(*args)
     except (NotImplementedError, AssertionError):
@@ -18,6 +23,7 @@ def call(name, f, *args, hint="run your function on this input yourself and read
 
 def check_build_vocab(build_vocab, docs):
     """build_vocab(docs) -> the sorted list of every character in docs, each once."""
+    __tracebackhide__ = True
     cases = [["emma", "olivia", "ava"], ["zoe", "bob"], ["b", "a", "b", "a"], ["x"], ["ann", "zz", "mia", "yu"], docs]
     for case in cases:
         name = f"build_vocab({case!r})" if len(case) < 10 else f"build_vocab(docs) on all {len(case)} names"
@@ -32,6 +38,7 @@ def check_build_vocab(build_vocab, docs):
 
 def check_tokenize(tokenize, detokenize):
     """tokenize(doc, uchars) = [BOS] + ids + [BOS]; detokenize(tokens, uchars) leaves BOS out."""
+    __tracebackhide__ = True
     uchars = [chr(ord("a") + i) for i in range(26)]
     tokenizer = Tokenizer(uchars)
     for doc in ["emma", "a", "zz", ""]:
@@ -57,6 +64,7 @@ def check_tokenize(tokenize, detokenize):
 
 def check_encode(encode):
     """encode(text, uchars) -> ids; a character outside uchars raises ValueError naming it and its position."""
+    __tracebackhide__ = True
     uchars = [chr(ord("a") + i) for i in range(26)]
     tokenizer = Tokenizer(uchars)
     for text in ["emma", "zoe", ""]:
@@ -86,6 +94,7 @@ def check_encode(encode):
 
 def check_count_pairs(count_pairs, docs):
     """count_pairs(docs, tokenizer) -> counts[a][b], BOS at both ends of every document."""
+    __tracebackhide__ = True
     tokenizer = Tokenizer.from_docs(docs)
     small = ["emma", "anna", "ava"]
     cases = [(small, Tokenizer.from_docs(small)), (["a"], Tokenizer(["a"])), (docs, tokenizer)]
@@ -114,6 +123,7 @@ def check_count_pairs(count_pairs, docs):
 
 def check_bigram_nll(bigram_nll, docs):
     """bigram_nll(docs, tokenizer, probs) -> average negative log-likelihood per predicted token."""
+    __tracebackhide__ = True
     tokenizer = Tokenizer.from_docs(docs)
     probs = bigram_probs(bigram_counts(docs, tokenizer))
     small = ["emma", "ava", "bob"]

@@ -8,6 +8,7 @@ from .ch01 import call
 
 def check_derivative(derivative):
     """derivative(f, x, h) = (f(x + h) - f(x - h)) / (2 h): the central difference."""
+    __tracebackhide__ = True
     cases = [
         ("x**3", lambda x: x**3, 2.0, 0.1),
         ("math.exp", math.exp, 0.0, 0.5),
@@ -30,6 +31,7 @@ def check_derivative(derivative):
 
 def check_tanh(tanh):
     """tanh(x) -> one new Value: data tanh(x.data), child x, local gradient 1 - tanh(x.data)**2."""
+    __tracebackhide__ = True
     for x in [0.5, -2.0, 0.0, 3.0]:
         v = Value(x)
         name = f"tanh(Value({x}))"
@@ -75,6 +77,7 @@ def _bad_square(v):
 
 def check_gradient_check(gradient_check):
     """gradient_check(f, xs, h) -> (analytic, numeric): backward's gradients and central differences."""
+    __tracebackhide__ = True
     cases = [
         ("v[0] * v[1] + v[1].exp()", lambda v: v[0] * v[1] + v[1].exp(), [1.5, -0.5], 1e-6,
          lambda x: [x[1], x[0] + math.exp(x[1])]),
@@ -127,6 +130,7 @@ def _graphs():
 
 def check_topological_order(topo_order):
     """topo_order(root) -> every node below root once, each after all of its children."""
+    __tracebackhide__ = True
     for label, root in _graphs():
         name = f"topo_order(root) for {label}"
         got = call(name, topo_order, root)
@@ -174,6 +178,7 @@ def _expressions():
 
 def check_backward(backward):
     """backward(root) fills .grad of every node with d(root)/d(node), like Value.backward."""
+    __tracebackhide__ = True
     for label, build in _expressions():
         root, nodes = build()
         call(f"backward(root) of {label}", backward, root)

@@ -22,6 +22,7 @@ def leaves(nested):
 
 def expect_values(name, out, n, hint, type_hint):
     """`out` must be a list of `n` Values; returns their data."""
+    __tracebackhide__ = True
     if not isinstance(out, list) or not all(isinstance(v, Value) for v in out):
         kind = type(out).__name__ if not isinstance(out, list) else "a list holding " + ", ".join(
             sorted({type(v).__name__ for v in out}))
@@ -39,6 +40,7 @@ def weighted_sum(out, seed=7):
 
 def compare(name, mine, reference, make_inputs, hint, grad_hint, tol=1e-9):
     """Run `mine` and `reference` on the same fresh inputs; compare outputs, then gradients."""
+    __tracebackhide__ = True
     inputs, ref_inputs = make_inputs(), make_inputs()
     ref_out = reference(*ref_inputs)
     out = call(name, mine, *inputs, hint=hint)
@@ -56,6 +58,7 @@ def compare(name, mine, reference, make_inputs, hint, grad_hint, tol=1e-9):
 
 def check_linear(linear):
     """linear(x, w) = w @ x, one output per row of w, as Values."""
+    __tracebackhide__ = True
     rng = random.Random(3)
     for nout, nin in [(2, 3), (4, 4), (1, 2), (3, 1)]:
         xs = [round(rng.uniform(-2, 2), 2) for _ in range(nin)]
@@ -69,6 +72,7 @@ def check_linear(linear):
 
 def check_softmax(softmax):
     """softmax(logits) -> probabilities as Values, stable for large logits."""
+    __tracebackhide__ = True
     cases = [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0, 0.0], [-1.5, 0.3], [5.0],
              [1000.0, 1001.0, 999.0], [-1000.0, -1002.0], [-400.0, 400.0, 0.0]]
     for logits in cases:
@@ -81,6 +85,7 @@ def check_softmax(softmax):
 
 def check_rmsnorm(rmsnorm):
     """rmsnorm(x) = x / sqrt(mean(x**2) + 1e-5), as Values."""
+    __tracebackhide__ = True
     # tiny inputs, where the 1e-5 matters, come early: elsewhere it moves the result by under 1e-5
     cases = [[1.0, 2.0, 3.0, 4.0], [1e-3, -2e-3, 5e-4], [-0.5, 0.5], [3.0], [2.0, 2.5, 3.0], [0.0, 0.0]]
     for x in cases:
@@ -93,6 +98,7 @@ def check_rmsnorm(rmsnorm):
 
 def check_cross_entropy(cross_entropy):
     """cross_entropy(logits, target) = -log(softmax(logits)[target]), as one Value."""
+    __tracebackhide__ = True
     cases = [([2.0, -1.0, 0.5], 0), ([2.0, -1.0, 0.5], 2), ([0.0] * 27, 5), ([50.0, 0.0, -50.0], 1), ([0.3, 0.1], 1)]
     for logits, target in cases:
         name = f"cross_entropy({fmt(logits)}, target={target})"
@@ -116,6 +122,7 @@ def check_cross_entropy(cross_entropy):
 
 def check_softmax_nll_grad(softmax_nll_grad):
     """softmax_nll_grad(logits, target) -> the gradient p - onehot(target), plain floats."""
+    __tracebackhide__ = True
     cases = [([1.0, 2.0, 3.0], 0), ([1.0, 2.0, 3.0], 2), ([0.0] * 5, 3), ([-0.7, 0.2, 1.9, 0.4], 1),
              ([1000.0, 1000.5, 998.0], 2), ([-1000.0, -999.0], 0)]
     for logits, target in cases:

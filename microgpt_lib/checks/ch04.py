@@ -21,6 +21,7 @@ def reference_logits(q, keys):
 
 def check_attn_logits(attn_logits):
     """attn_logits(q, keys) -> [q . k / sqrt(head_dim) for each key], as Values."""
+    __tracebackhide__ = True
     for head_dim, n_keys, seed in [(4, 3, 1), (1, 2, 2), (9, 4, 3), (4, 1, 4)]:
         q = random_vectors(1, head_dim, seed, 2.0)[0]
         keys = random_vectors(n_keys, head_dim, seed + 10, 2.0)
@@ -34,6 +35,7 @@ def check_attn_logits(attn_logits):
 
 def check_attention_head(attention_head):
     """attention_head(q, keys, values) = sum_t softmax(logits)_t * values[t], one head."""
+    __tracebackhide__ = True
     for head_dim, n_keys, seed in [(4, 3, 5), (2, 1, 6), (2, 5, 7), (3, 4, 8)]:
         q = random_vectors(1, head_dim, seed, 2.0)[0]
         keys = random_vectors(n_keys, head_dim, seed + 10, 2.0)
@@ -58,6 +60,7 @@ def reference_causal(qs, ks, vs):
 
 def compare_sequence(name, mine, qs, ks, vs, hint, grad_hint):
     """mine(qs, ks, vs) against reference_causal: the outputs of every position, then the gradients."""
+    __tracebackhide__ = True
     inputs = (values(qs), values(ks), values(vs))
     ref_inputs = (values(qs), values(ks), values(vs))
     ref_out = reference_causal(*ref_inputs)
@@ -82,6 +85,7 @@ def compare_sequence(name, mine, qs, ks, vs, hint, grad_hint):
 
 def check_causal_attention(causal_attention):
     """causal_attention(qs, ks, vs): one position at a time, appending to a KV cache, then attending."""
+    __tracebackhide__ = True
     for n, head_dim, seed in [(4, 2, 11), (1, 3, 12), (6, 4, 13)]:
         qs, ks, vs = (random_vectors(n, head_dim, seed + i, 1.5) for i in range(3))
         compare_sequence(f"causal_attention(qs, ks, vs) over {n} positions, head_dim={head_dim}", causal_attention,
@@ -94,6 +98,7 @@ def check_causal_attention(causal_attention):
 
 def check_multi_head(multi_head):
     """multi_head(q, keys, values, n_head) equals the library's attention with n_head heads."""
+    __tracebackhide__ = True
     for n_embd, n_head, n_keys, seed in [(8, 2, 3, 21), (8, 4, 2, 22), (6, 3, 4, 23), (4, 1, 3, 24), (16, 4, 5, 25)]:
         q = random_vectors(1, n_embd, seed, 2.0)[0]
         keys = random_vectors(n_keys, n_embd, seed + 10, 2.0)
@@ -111,6 +116,7 @@ def check_multi_head(multi_head):
 
 def check_masked_attention(masked_attention):
     """masked_attention(qs, ks, vs): every score at once, the future masked; equals the KV-cache outputs."""
+    __tracebackhide__ = True
     for n, head_dim, seed in [(4, 2, 31), (1, 2, 32), (5, 4, 33)]:
         qs, ks, vs = (random_vectors(n, head_dim, seed + i, 1.5) for i in range(3))
         compare_sequence(f"masked_attention(qs, ks, vs) over {n} positions, head_dim={head_dim}", masked_attention,
