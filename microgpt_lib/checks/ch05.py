@@ -66,7 +66,7 @@ def check_embed(embed):
     sd = tiny_model().state_dict
     for token_id, pos_id in [(0, 0), (26, 7), (5, 3), (3, 5)]:
         expected = rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])
-        got = data_of(name, call(name, "look the rows up in wte and wpe", embed, sd, token_id, pos_id), 8,
+        got = data_of(name, call(name, "token_id picks a row of wte (vocab_size rows), pos_id a row of wpe (block_size rows)", embed, sd, token_id, pos_id), 8,
                       f"token {token_id} at position {pos_id}")
         if not all_close(got, [x.data for x in expected]):
             fail(
@@ -86,7 +86,7 @@ def check_mlp_block(mlp_block):
         x = [Value(rng.gauss(0, 2.0)) for _ in range(n_embd)]  # not normalised: rmsnorm must matter
         fc1, fc2 = matrix(4 * n_embd, n_embd, rng, std), matrix(n_embd, 4 * n_embd, rng, std)
         expected = [a.data + b.data for a, b in zip(mlp(rmsnorm(x), fc1, fc2), x)]
-        got = data_of(name, call(name, "rmsnorm, linear with fc1, relu, linear with fc2, add x", mlp_block, x, fc1, fc2),
+        got = data_of(name, call(name, "fc1 is 4*n_embd x n_embd, so it comes first: linear(rmsnorm(x), fc1)", mlp_block, x, fc1, fc2),
                       n_embd, f"n_embd={n_embd}")
         if not all_close(got, expected):
             fail(
@@ -112,7 +112,7 @@ def check_gpt(gpt):
         my_keys, my_values = model.empty_cache()
         for pos_id, token_id in enumerate(tokens):
             expected = [logit.data for logit in model(token_id, pos_id, keys, values)]
-            logits = call(name, "embed, then each layer's attention and MLP blocks, then lm_head", gpt,
+            logits = call(name, "each layer appends k and v to its own cache, keys[li] and values[li], before attention reads it", gpt,
                           model.state_dict, c, token_id, pos_id, my_keys, my_values)
             got = data_of(name, logits, c.vocab_size, "the logits")
             if not all_close(got, expected):

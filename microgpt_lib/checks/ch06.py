@@ -34,7 +34,7 @@ def check_moving_average(moving_average):
     losses = [3.3, 3.1, 2.9, 2.5, 2.8, 2.4, 2.2, 2.6]
     for values, window in [(losses, 3), (losses, 1), (losses, 5), (losses[:4], 10), ([], 3)]:
         expected = smooth(values, window)
-        got = call(name, "average a slice of the values for each position", moving_average, values, window)
+        got = call(name, "no values give no averages (an empty list); a window longer than the data is fine", moving_average, values, window)
         if not isinstance(got, list) or not all_close(got, expected):
             fail(
                 name,
@@ -80,7 +80,7 @@ def check_document_loss(document_loss):
         expected_grads = [p.grad for p in model.params]
         for p in model.params:
             p.grad = 0
-        loss = call(name, "one forward pass per position with a fresh cache", document_loss, model, tokens)
+        loss = call(name, "the model has positions 0 to block_size - 1 only: n = min(block_size, len(tokens) - 1)", document_loss, model, tokens)
         if not isinstance(loss, Value):
             fail(name, f"a Value (the loss of {doc!r})", repr(loss) if not isinstance(loss, float) else f"the float {fmt(loss)}",
                  "build the loss from the model's Values, so backward can reach every parameter")
@@ -118,7 +118,7 @@ def check_adam_step(adam_step):
             p.grad = q.grad = g
         adam.step(step)
         lr_t = lr * (1 - step / num_steps)
-        call(name, "update m, v and p.data for each parameter", adam_step, params, m, v, step, lr_t)
+        call(name, "the bias correction divides by 1 - beta**(step + 1), never 0 because steps count from 0", adam_step, params, m, v, step, lr_t)
         for what, got, expected in [("m", m, adam.m), ("v", v, adam.v), ("the parameters", [p.data for p in params],
                                                                         [q.data for q in library_params])]:
             if not all_close(got, expected, 1e-9):

@@ -79,7 +79,7 @@ def check_top_k_filter(top_k_filter):
                 "keep the k largest probabilities where they are, set the rest to 0, "
                 "then divide by the sum of the kept ones so they add up to 1",
             )
-    passed(name, "k = 1, 2, 3 and all 5: the k most likely kept, renormalised, in place")
+    passed(name, "k = 1, 2, 3 and all 5: the k most likely kept where they were, renormalised")
 
 
 def greedy_reference(model, tokenizer):
