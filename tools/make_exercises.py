@@ -98,7 +98,8 @@ def tidy_notebook(path):
             cell.metadata["tags"] = tags
     nbformat.validate(nb)
     text = nbformat.writes(nb, version=4)
-    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    # "\n" line ends on every system, so Windows writes the same bytes
+    path.write_bytes((text if text.endswith("\n") else text + "\n").encode("utf-8"))
 
 
 def generate(release, workdir):
@@ -128,6 +129,11 @@ def files_of(folder):
     return found
 
 
+def same_text(path):
+    """The bytes of a file with "\r\n" read as "\n" (a checkout with autocrlf is not out of date)."""
+    return path.read_bytes().replace(b"\r\n", b"\n")
+
+
 def differences(new, old):
     """(kind, relative path) for each way folder `old` differs from the freshly generated `new`.
 
@@ -140,7 +146,7 @@ def differences(new, old):
             changes.append(("missing", rel))
         elif rel not in new_files:
             changes.append(("stale", rel))
-        elif (new / rel).read_bytes() != (old / rel).read_bytes():
+        elif same_text(new / rel) != same_text(old / rel):
             changes.append(("differs", rel))
     return changes
 
