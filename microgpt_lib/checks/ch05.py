@@ -1,4 +1,8 @@
-"""Checks for the exercises of chapter 05 (the GPT): each compares with `microgpt_lib.model`."""
+"""Checks for the exercises of chapter 05 (the GPT): each compares with `microgpt_lib.model`.
+
+In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
+traceback, so that a learner sees their code and the message, not the inside of the check.
+"""
 import random
 
 from ..autograd import Value
@@ -12,6 +16,7 @@ def call(name, hint, f, *args):
 
     The learner's own error stays attached (`from err`), so its traceback still shows where it happened.
     """
+    __tracebackhide__ = True
     try:
         return f(*args)
     except NotImplementedError:
@@ -22,6 +27,7 @@ def call(name, hint, f, *args):
 
 def data_of(name, xs, length, what):
     """The floats of a list of `length` Values, or a failure that says what came back instead."""
+    __tracebackhide__ = True
     if not isinstance(xs, (list, tuple)) or len(xs) != length:
         fail(name, f"a list of {length} Values ({what})", fmt(xs) if isinstance(xs, (list, tuple)) else repr(xs),
              "return a list with one Value per number")
@@ -33,6 +39,7 @@ def data_of(name, xs, length, what):
 
 def check_num_params(num_params):
     """num_params(vocab_size, n_embd, n_layer, block_size) against the library's count_params."""
+    __tracebackhide__ = True
     name = "num_params"
     configs = [
         GPTConfig(),  # microgpt: 4192
@@ -62,6 +69,7 @@ def tiny_model(n_layer=1, n_head=2, seed=0):
 
 def check_embed(embed):
     """embed(state_dict, token_id, pos_id) against the first lines of GPT.__call__."""
+    __tracebackhide__ = True
     name = "embed"
     sd = tiny_model().state_dict
     for token_id, pos_id in [(0, 0), (26, 7), (5, 3), (3, 5)]:
@@ -80,6 +88,7 @@ def check_embed(embed):
 
 def check_mlp_block(mlp_block):
     """mlp_block(x, fc1, fc2) against x + mlp(rmsnorm(x)) with the library's pieces."""
+    __tracebackhide__ = True
     name = "mlp_block"
     rng = random.Random(5)
     for n_embd, std in [(4, 1.0), (8, 0.5)]:
@@ -101,6 +110,7 @@ def check_mlp_block(mlp_block):
 
 def check_gpt(gpt):
     """gpt(state_dict, config, token_id, pos_id, keys, values) against GPT, position by position."""
+    __tracebackhide__ = True
     name = "gpt"
     cases = [  # (model, tokens of a document): two layers, then four heads
         (tiny_model(n_layer=2, n_head=2, seed=1), [26, 4, 12, 12, 0, 26]),  # BOS e m m a BOS

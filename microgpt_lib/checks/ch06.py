@@ -1,4 +1,8 @@
-"""Checks for the exercises of chapter 06 (training): each compares with `optim`, `train` or `viz`."""
+"""Checks for the exercises of chapter 06 (training): each compares with `optim`, `train` or `viz`.
+
+In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
+traceback, so that a learner sees their code and the message, not the inside of the check.
+"""
 from ..autograd import Value
 from ..optim import SGD, Adam
 from ..tokenizer import Tokenizer
@@ -10,6 +14,7 @@ from .ch05 import call, tiny_model
 
 def check_lr_at(lr_at):
     """lr_at(step, num_steps, lr) against the rate the library's SGD applies at that step."""
+    __tracebackhide__ = True
     name = "lr_at"
     for step, num_steps, lr in [(0, 1000, 0.01), (999, 1000, 0.01), (25, 50, 0.1), (1, 4, 1.0), (0, 1, 0.5)]:
         p = Value(0.0)
@@ -30,6 +35,7 @@ def check_lr_at(lr_at):
 
 def check_moving_average(moving_average):
     """moving_average(values, window) against viz.smooth."""
+    __tracebackhide__ = True
     name = "moving_average"
     losses = [3.3, 3.1, 2.9, 2.5, 2.8, 2.4, 2.2, 2.6]
     for values, window in [(losses, 3), (losses, 1), (losses, 5), (losses[:4], 10), ([], 3)]:
@@ -48,6 +54,7 @@ def check_moving_average(moving_average):
 
 def check_sgd_step(sgd_step):
     """sgd_step(params, lr) against the library's SGD on a copy of the same parameters."""
+    __tracebackhide__ = True
     name = "sgd_step"
     start, grads, lr = [0.5, -0.2, 0.0, 1.5], [0.5, -2.0, 0.0, 3.0], 0.1
     params, library_params = [Value(x) for x in start], [Value(x) for x in start]
@@ -70,6 +77,7 @@ def check_sgd_step(sgd_step):
 
 def check_document_loss(document_loss):
     """document_loss(model, tokens) against train.document_loss, value and gradients."""
+    __tracebackhide__ = True
     name = "document_loss"
     tokenizer = Tokenizer("abcdefghijklmnopqrstuvwxyz")
     model = tiny_model(seed=3)  # block_size 8
@@ -106,6 +114,7 @@ def check_document_loss(document_loss):
 
 def check_adam_step(adam_step):
     """adam_step(params, m, v, step, lr_t) against the library's Adam, steps 0, 1 and 2."""
+    __tracebackhide__ = True
     name = "adam_step"
     lr, num_steps = 0.01, 10
     start = [0.5, -0.2, 0.0, 1.5]

@@ -1,4 +1,8 @@
-"""Checks for the exercises of chapter 07 (sampling): each compares with `sample` and `nn`."""
+"""Checks for the exercises of chapter 07 (sampling): each compares with `sample` and `nn`.
+
+In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
+traceback, so that a learner sees their code and the message, not the inside of the check.
+"""
 import random
 
 from ..autograd import Value
@@ -13,6 +17,7 @@ from .ch05 import call, tiny_model
 
 def check_share_in_data(share_in_data):
     """share_in_data(names, docs) on small lists with a repeat, a substring and an empty name."""
+    __tracebackhide__ = True
     name = "share_in_data"
     docs = ["emma", "olivia", "joanna", "annabel"]
     cases = [
@@ -35,6 +40,7 @@ def check_share_in_data(share_in_data):
 
 def check_probs_at_temperature(probs_at_temperature):
     """probs_at_temperature(logits, temperature) against softmax of logits / temperature."""
+    __tracebackhide__ = True
     name = "probs_at_temperature"
     cases = [
         ([2.0, 1.0, 0.1, -1.0], 1.0),
@@ -66,6 +72,7 @@ def top_k_reference(probs, k):
 
 def check_top_k_filter(top_k_filter):
     """top_k_filter(probs, k) on a distribution without ties, k from 1 to all."""
+    __tracebackhide__ = True
     name = "top_k_filter"
     probs = [0.12, 0.5, 0.05, 0.3, 0.03]
     for k in [2, 1, 3, 5]:
@@ -102,6 +109,7 @@ def trained():
 
 def check_greedy_name(greedy_name):
     """greedy_name(model, tokenizer) on the trained model, and on a random one that never says BOS."""
+    __tracebackhide__ = True
     name = "greedy_name"
     tokenizer = Tokenizer("abcdefghijklmnopqrstuvwxyz")
     untrained = tiny_model(seed=0)  # block_size 8: its greedy name runs to the end of the context
@@ -137,6 +145,7 @@ def top_k_sample_reference(model, tokenizer, rng, k, temperature):
 
 def check_sample_top_k(sample_top_k):
     """sample_top_k(model, tokenizer, rng, k, temperature): library's sample at k=vocab_size, greedy at k=1."""
+    __tracebackhide__ = True
     name = "sample_top_k"
     model, tokenizer = trained()
     hint = ("as sample: from BOS, next_token_probs at the temperature, keep the k most likely and renormalise, "

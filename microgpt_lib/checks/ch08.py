@@ -1,4 +1,8 @@
-"""Checks for the exercises of chapter 08 (microgpt): against `train`, `checkpoint`, `cli` and microgpt's own output."""
+"""Checks for the exercises of chapter 08 (microgpt): against `train`, `checkpoint`, `cli` and microgpt's own output.
+
+In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
+traceback, so that a learner sees their code and the message, not the inside of the check.
+"""
 import contextlib
 import io
 import pathlib
@@ -64,6 +68,7 @@ def diff_reference(a, b):
 
 def check_diff_lines(diff_lines):
     """diff_lines(lines_a, lines_b) on equal runs, changed lines, and runs of different lengths."""
+    __tracebackhide__ = True
     name = "diff_lines"
     run = ["num docs: 29910", "step    1 /    2 | loss 3.3285", "step    2 /    2 | loss 3.3620", "sample  1: kamari"]
     changed = [run[0], "step    1 /    2 | loss 3.3286", run[2], "sample  1: kamara"]
@@ -91,6 +96,7 @@ def nudged(model, name, row, col, delta):
 
 def check_max_weight_diff(max_weight_diff):
     """max_weight_diff(model_a, model_b) on a saved and loaded model, and on copies with one weight moved."""
+    __tracebackhide__ = True
     name = "max_weight_diff"
     model = tiny_model(n_layer=2, seed=4)
     tokenizer = Tokenizer("abcdefghijklmnopqrstuvwxyz")
@@ -127,6 +133,7 @@ def library_run(seed, num_steps, n_embd, n_head, n_layer, block_size):
 
 def check_run_training(run_training):
     """run_training(seed, num_steps, n_embd, n_head, n_layer, block_size) against the library's recipe."""
+    __tracebackhide__ = True
     name = "run_training"
     cases = [(42, 2, 8, 2, 1, 8), (1, 2, 8, 2, 2, 8), (7, 2, 4, 1, 1, 4)]
     for args in cases:
@@ -157,6 +164,7 @@ def cli_lines(argv):
 
 def check_microgpt_lines(microgpt_lines):
     """microgpt_lines(...) against the command line on a quick run, then against microgpt's own reference run."""
+    __tracebackhide__ = True
     name = "microgpt_lines"
     quick = dict(seed=42, n_embd=8, n_head=2, n_layer=1, block_size=8, num_steps=2, temperature=0.5, num_samples=3)
     argv = ["train", "--seed", "42", "--n-embd", "8", "--n-head", "2", "--n-layer", "1", "--block-size", "8",
