@@ -6,8 +6,8 @@ traceback, so that a learner sees their code and the message, not the inside of 
 import random
 
 from ..autograd import Value
-from ..model import GPT, GPTConfig, count_params, mlp
-from ..nn import matrix, rmsnorm
+from ..model import GPT, GPTConfig, attention, count_params, mlp
+from ..nn import linear, rmsnorm
 from . import all_close, fail, fmt, passed
 
 
@@ -62,24 +62,31 @@ def check_num_params(num_params):
     passed(name, f"{len(configs)} configurations, 4192 at microgpt's defaults")
 
 
-def tiny_model(n_layer=1, n_head=2, seed=0):
+def tiny_model(n_layer=1, n_head=2, seed=0, init_std=0.08):
     """A small GPT with random weights: n_embd 8, block_size 8, the names' 27 tokens."""
-    return GPT(GPTConfig(vocab_size=27, n_embd=8, n_head=n_head, n_layer=n_layer, block_size=8), random.Random(seed))
+    config = GPTConfig(vocab_size=27, n_embd=8, n_head=n_head, n_layer=n_layer, block_size=8, init_std=init_std)
+    return GPT(config, random.Random(seed))
+
+
+def random_vectors(count, n_embd, seed):
+    """`count` vectors of Values, not normalised (so that a forgotten rmsnorm shows)."""
+    rng = random.Random(seed)
+    return [[Value(rng.gauss(0, 2.0)) for _ in range(n_embd)] for _ in range(count)]
 
 
 def check_embed(embed):
-    """embed(state_dict, token_id, pos_id) against the first lines of GPT.__call__."""
+    """embed(token_id, pos_id, state_dict) against the first lines of GPT.__call__."""
     __tracebackhide__ = True
     name = "embed"
     sd = tiny_model().state_dict
+    hint = "token_id picks a row of wte (vocab_size rows), pos_id a row of wpe (block_size rows)"
     for token_id, pos_id in [(0, 0), (26, 7), (5, 3), (3, 5)]:
-        expected = rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])
-        got = data_of(name, call(name, "token_id picks a row of wte (vocab_size rows), pos_id a row of wpe (block_size rows)", embed, sd, token_id, pos_id), 8,
-                      f"token {token_id} at position {pos_id}")
-        if not all_close(got, [x.data for x in expected]):
+        expected = [x.data for x in rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])]
+        got = data_of(name, call(name, hint, embed, token_id, pos_id, sd), 8, f"token {token_id} at position {pos_id}")
+        if not all_close(got, expected):
             fail(
                 name,
-                f"{fmt([x.data for x in expected])} for token {token_id} at position {pos_id}",
+                f"{fmt(expected)} for token {token_id} at position {pos_id}",
                 fmt(got),
                 "add row token_id of wte and row pos_id of wpe element by element, then rmsnorm the sum",
             )
@@ -87,51 +94,88 @@ def check_embed(embed):
 
 
 def check_mlp_block(mlp_block):
-    """mlp_block(x, fc1, fc2) against x + mlp(rmsnorm(x)) with the library's pieces."""
+    """mlp_block(x, li, state_dict) against x + mlp(rmsnorm(x)) with the library's pieces, in both layers."""
     __tracebackhide__ = True
     name = "mlp_block"
-    rng = random.Random(5)
-    for n_embd, std in [(4, 1.0), (8, 0.5)]:
-        x = [Value(rng.gauss(0, 2.0)) for _ in range(n_embd)]  # not normalised: rmsnorm must matter
-        fc1, fc2 = matrix(4 * n_embd, n_embd, rng, std), matrix(n_embd, 4 * n_embd, rng, std)
+    sd = tiny_model(n_layer=2, seed=5, init_std=0.5).state_dict  # large weights: every slip shows
+    for li, x in zip([0, 1], random_vectors(2, 8, seed=6)):
+        fc1, fc2 = sd[f"layer{li}.mlp_fc1"], sd[f"layer{li}.mlp_fc2"]
         expected = [a.data + b.data for a, b in zip(mlp(rmsnorm(x), fc1, fc2), x)]
-        got = data_of(name, call(name, "fc1 is 4*n_embd x n_embd, so it comes first: linear(rmsnorm(x), fc1)", mlp_block, x, fc1, fc2),
-                      n_embd, f"n_embd={n_embd}")
+        got = data_of(name, call(name, "fc1 is 4*n_embd x n_embd, so it comes first: linear(rmsnorm(x), fc1)",
+                                 mlp_block, x, li, sd), 8, f"layer {li}")
         if not all_close(got, expected):
             fail(
                 name,
-                f"{fmt(expected)} (n_embd={n_embd})",
+                f"{fmt(expected)} in layer {li}",
                 fmt(got),
-                "normalise x with rmsnorm, widen with fc1, relu, narrow with fc2, "
-                "then add the block's input x itself (not its normalised copy): the residual",
+                f"use layer {li}'s matrices (f\"layer{{li}}.mlp_fc1\"); normalise x with rmsnorm, widen with fc1, "
+                "relu, narrow with fc2, then add the block's input x itself (not its normalised copy): the residual",
             )
-    passed(name, "x + fc2(relu(fc1(rmsnorm(x)))) for n_embd 4 and 8")
+    passed(name, "x + fc2(relu(fc1(rmsnorm(x)))) in layers 0 and 1")
+
+
+def attention_block_reference(x, li, keys, values, sd, n_head):
+    x_norm = rmsnorm(x)
+    q = linear(x_norm, sd[f"layer{li}.attn_wq"])
+    keys[li].append(linear(x_norm, sd[f"layer{li}.attn_wk"]))
+    values[li].append(linear(x_norm, sd[f"layer{li}.attn_wv"]))
+    x_attn = attention(q, keys[li], values[li], n_head)
+    return [a + b for a, b in zip(linear(x_attn, sd[f"layer{li}.attn_wo"]), x)]
+
+
+def check_attention_block(attention_block):
+    """attention_block(x, li, keys, values, state_dict, n_head) over three positions, cache included."""
+    __tracebackhide__ = True
+    name = "attention_block"
+    model = tiny_model(n_layer=2, seed=7, init_std=0.5)
+    hint = "append this position's k and v to keys[li] and values[li] before attention reads them"
+    for li, n_head in [(1, 2), (0, 4)]:
+        keys, values = model.empty_cache()
+        my_keys, my_values = model.empty_cache()
+        for pos_id, x in enumerate(random_vectors(3, 8, seed=8 + li)):
+            expected = [v.data for v in attention_block_reference(x, li, keys, values, model.state_dict, n_head)]
+            got = data_of(name, call(name, hint, attention_block, x, li, my_keys, my_values, model.state_dict, n_head),
+                          8, f"position {pos_id}")
+            sizes, expected_sizes = [len(k) for k in my_keys], [len(k) for k in keys]
+            if sizes != expected_sizes or [len(v) for v in my_values] != expected_sizes:
+                fail(name, f"cache sizes keys {expected_sizes} and values {expected_sizes} (per layer) after position "
+                           f"{pos_id} in layer {li}", f"keys {sizes} and values {[len(v) for v in my_values]}",
+                     f"each call appends one k to keys[li] and one v to values[li], and touches no other layer's cache")
+            if not all_close(got, expected):
+                fail(
+                    name,
+                    f"{fmt(expected)} at position {pos_id} (layer {li}, n_head={n_head})",
+                    fmt(got),
+                    "rmsnorm x; q, k, v with this layer's attn_wq, attn_wk, attn_wv; append k and v to the cache; "
+                    "attention(q, keys[li], values[li], n_head) over every cached position; attn_wo; "
+                    "add the block's input x (the residual)",
+                )
+    passed(name, "three positions in layer 1 with 2 heads and in layer 0 with 4 heads, cache included")
 
 
 def check_gpt(gpt):
-    """gpt(state_dict, config, token_id, pos_id, keys, values) against GPT, position by position."""
+    """gpt(token_id, pos_id, keys, values, state_dict, config) against GPT, position by position."""
     __tracebackhide__ = True
     name = "gpt"
     cases = [  # (model, tokens of a document): two layers, then four heads
         (tiny_model(n_layer=2, n_head=2, seed=1), [26, 4, 12, 12, 0, 26]),  # BOS e m m a BOS
         (tiny_model(n_layer=1, n_head=4, seed=2), [26, 25, 14, 4, 26]),  # BOS z o e BOS
     ]
+    hint = "each layer appends k and v to its own cache, keys[li] and values[li], before attention reads it"
     for model, tokens in cases:
         c = model.config
         keys, values = model.empty_cache()
         my_keys, my_values = model.empty_cache()
         for pos_id, token_id in enumerate(tokens):
             expected = [logit.data for logit in model(token_id, pos_id, keys, values)]
-            logits = call(name, "each layer appends k and v to its own cache, keys[li] and values[li], before attention reads it", gpt,
-                          model.state_dict, c, token_id, pos_id, my_keys, my_values)
+            logits = call(name, hint, gpt, token_id, pos_id, my_keys, my_values, model.state_dict, c)
             got = data_of(name, logits, c.vocab_size, "the logits")
             if not all_close(got, expected):
                 fail(
                     name,
                     f"the logits {fmt(expected)} at position {pos_id} (n_layer={c.n_layer}, n_head={c.n_head})",
                     fmt(got),
-                    "rmsnorm after the embedding; per layer: rmsnorm, q k v, append k and v to that layer's "
-                    "cache keys[li] / values[li], attention, attn_wo, add the residual; then the MLP block "
-                    "with its residual; no rmsnorm before lm_head",
+                    "rmsnorm after the embedding; per layer: the attention block (with keys[li] and values[li]) "
+                    "then the MLP block, each with its residual; no rmsnorm before lm_head",
                 )
     passed(name, "the same logits as GPT at every position, with 2 layers and with 4 heads")

@@ -99,7 +99,7 @@ def check_document_loss(document_loss):
                 f"{expected.data:.6f} for {doc!r} ({len(tokens)} tokens, block_size {model.config.block_size}: "
                 f"the mean of {n} losses)",
                 f"{loss.data:.6f}",
-                "at position pos the model sees tokens[pos] and is scored on tokens[pos + 1]; "
+                "at position pos_id the model sees tokens[pos_id] and is scored on tokens[pos_id + 1]; "
                 "n = min(block_size, len(tokens) - 1) positions; average the n losses",
             )
         loss.backward()

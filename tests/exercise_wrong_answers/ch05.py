@@ -1,5 +1,26 @@
 """Plausible wrong answers to the exercises of chapter 05; each must fail its check."""
 
+GPT_WITH = '''def gpt(token_id, pos_id, keys, values, state_dict, config):
+    sd = state_dict
+    x = {embedding}
+    for li in range(config.n_layer):
+        x_norm = rmsnorm(x)
+        q = linear(x_norm, sd[f"layer{{li}}.attn_wq"])
+        keys[{cache}].append(linear(x_norm, sd[f"layer{{li}}.attn_wk"]))
+        values[{cache}].append(linear(x_norm, sd[f"layer{{li}}.attn_wv"]))
+        x_attn = attention(q, keys[{cache}], values[{cache}], config.n_head)
+        x = {attention_out}
+        hidden = relu(linear(rmsnorm(x), sd[f"layer{{li}}.mlp_fc1"]))
+        x = [a + b for a, b in zip(linear(hidden, sd[f"layer{{li}}.mlp_fc2"]), x)]
+    return linear({final}, sd["lm_head"])
+'''
+RIGHT = dict(
+    embedding='rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])',
+    cache="li",
+    attention_out='[a + b for a, b in zip(linear(x_attn, sd[f"layer{li}.attn_wo"]), x)]',
+    final="x",
+)
+
 WRONG = {
     "ex05_1_num_params": [
         # lm_head forgotten: only the two embedding tables outside the layers
@@ -29,112 +50,107 @@ WRONG = {
     ],
     "ex05_2_embed": [
         # rmsnorm forgotten
-        '''def embed(state_dict, token_id, pos_id):
+        '''def embed(token_id, pos_id, state_dict):
     return [t + p for t, p in zip(state_dict["wte"][token_id], state_dict["wpe"][pos_id])]
 ''',
         # each table normalised on its own, then added
-        '''def embed(state_dict, token_id, pos_id):
+        '''def embed(token_id, pos_id, state_dict):
     return [t + p for t, p in zip(rmsnorm(state_dict["wte"][token_id]), rmsnorm(state_dict["wpe"][pos_id]))]
 ''',
         # the position forgotten
-        '''def embed(state_dict, token_id, pos_id):
+        '''def embed(token_id, pos_id, state_dict):
     return rmsnorm(state_dict["wte"][token_id])
 ''',
         # the position's row taken from the wrong end of wpe
-        '''def embed(state_dict, token_id, pos_id):
+        '''def embed(token_id, pos_id, state_dict):
     x = [t + p for t, p in zip(state_dict["wte"][token_id], state_dict["wpe"][-pos_id - 1])]
     return rmsnorm(x)
 ''',
     ],
     "ex05_3_mlp_block": [
         # the residual forgotten
-        '''def mlp_block(x, fc1, fc2):
-    return linear(relu(linear(rmsnorm(x), fc1)), fc2)
+        '''def mlp_block(x, li, state_dict):
+    hidden = relu(linear(rmsnorm(x), state_dict[f"layer{li}.mlp_fc1"]))
+    return linear(hidden, state_dict[f"layer{li}.mlp_fc2"])
 ''',
         # the normalised x added back instead of x itself
-        '''def mlp_block(x, fc1, fc2):
-    x_norm = rmsnorm(x)
-    h = linear(relu(linear(x_norm, fc1)), fc2)
-    return [a + b for a, b in zip(h, x_norm)]
+        '''def mlp_block(x, li, state_dict):
+    x = rmsnorm(x)
+    hidden = relu(linear(x, state_dict[f"layer{li}.mlp_fc1"]))
+    return [a + b for a, b in zip(linear(hidden, state_dict[f"layer{li}.mlp_fc2"]), x)]
 ''',
         # rmsnorm forgotten
-        '''def mlp_block(x, fc1, fc2):
-    h = linear(relu(linear(x, fc1)), fc2)
-    return [a + b for a, b in zip(h, x)]
+        '''def mlp_block(x, li, state_dict):
+    hidden = relu(linear(x, state_dict[f"layer{li}.mlp_fc1"]))
+    return [a + b for a, b in zip(linear(hidden, state_dict[f"layer{li}.mlp_fc2"]), x)]
 ''',
         # relu forgotten: two linear maps in a row
-        '''def mlp_block(x, fc1, fc2):
-    h = linear(linear(rmsnorm(x), fc1), fc2)
-    return [a + b for a, b in zip(h, x)]
+        '''def mlp_block(x, li, state_dict):
+    hidden = linear(rmsnorm(x), state_dict[f"layer{li}.mlp_fc1"])
+    return [a + b for a, b in zip(linear(hidden, state_dict[f"layer{li}.mlp_fc2"]), x)]
+''',
+        # always the first layer's matrices
+        '''def mlp_block(x, li, state_dict):
+    hidden = relu(linear(rmsnorm(x), state_dict["layer0.mlp_fc1"]))
+    return [a + b for a, b in zip(linear(hidden, state_dict["layer0.mlp_fc2"]), x)]
 ''',
     ],
-    "ex05_4_gpt": [
+    "ex05_4_attention_block": [
+        # the residual forgotten
+        '''def attention_block(x, li, keys, values, state_dict, n_head):
+    x_norm = rmsnorm(x)
+    q = linear(x_norm, state_dict[f"layer{li}.attn_wq"])
+    keys[li].append(linear(x_norm, state_dict[f"layer{li}.attn_wk"]))
+    values[li].append(linear(x_norm, state_dict[f"layer{li}.attn_wv"]))
+    x_attn = attention(q, keys[li], values[li], n_head)
+    return linear(x_attn, state_dict[f"layer{li}.attn_wo"])
+''',
+        # attention over this position only: the cache is filled but never read
+        '''def attention_block(x, li, keys, values, state_dict, n_head):
+    x_norm = rmsnorm(x)
+    q = linear(x_norm, state_dict[f"layer{li}.attn_wq"])
+    k = linear(x_norm, state_dict[f"layer{li}.attn_wk"])
+    v = linear(x_norm, state_dict[f"layer{li}.attn_wv"])
+    keys[li].append(k)
+    values[li].append(v)
+    x_attn = attention(q, [k], [v], n_head)
+    return [a + b for a, b in zip(linear(x_attn, state_dict[f"layer{li}.attn_wo"]), x)]
+''',
+        # everything in layer 0's cache, whatever the layer
+        '''def attention_block(x, li, keys, values, state_dict, n_head):
+    x_norm = rmsnorm(x)
+    q = linear(x_norm, state_dict[f"layer{li}.attn_wq"])
+    keys[0].append(linear(x_norm, state_dict[f"layer{li}.attn_wk"]))
+    values[0].append(linear(x_norm, state_dict[f"layer{li}.attn_wv"]))
+    x_attn = attention(q, keys[0], values[0], n_head)
+    return [a + b for a, b in zip(linear(x_attn, state_dict[f"layer{li}.attn_wo"]), x)]
+''',
+        # q, k and v from x before rmsnorm
+        '''def attention_block(x, li, keys, values, state_dict, n_head):
+    q = linear(x, state_dict[f"layer{li}.attn_wq"])
+    keys[li].append(linear(x, state_dict[f"layer{li}.attn_wk"]))
+    values[li].append(linear(x, state_dict[f"layer{li}.attn_wv"]))
+    x_attn = attention(q, keys[li], values[li], n_head)
+    return [a + b for a, b in zip(linear(x_attn, state_dict[f"layer{li}.attn_wo"]), x)]
+''',
+        # attn_wo forgotten: the heads' output added straight back
+        '''def attention_block(x, li, keys, values, state_dict, n_head):
+    x_norm = rmsnorm(x)
+    q = linear(x_norm, state_dict[f"layer{li}.attn_wq"])
+    keys[li].append(linear(x_norm, state_dict[f"layer{li}.attn_wk"]))
+    values[li].append(linear(x_norm, state_dict[f"layer{li}.attn_wv"]))
+    x_attn = attention(q, keys[li], values[li], n_head)
+    return [a + b for a, b in zip(x_attn, x)]
+''',
+    ],
+    "ex05_5_gpt": [
         # every layer appends to (and attends over) layer 0's cache
-        '''def gpt(state_dict, config, token_id, pos_id, keys, values):
-    sd = state_dict
-    x = rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])
-    for li in range(config.n_layer):
-        x_residual = x
-        x = rmsnorm(x)
-        q = linear(x, sd[f"layer{li}.attn_wq"])
-        keys[0].append(linear(x, sd[f"layer{li}.attn_wk"]))
-        values[0].append(linear(x, sd[f"layer{li}.attn_wv"]))
-        x_attn = attention(q, keys[0], values[0], config.n_head)
-        x = [a + b for a, b in zip(linear(x_attn, sd[f"layer{li}.attn_wo"]), x_residual)]
-        x_residual = x
-        x = mlp(rmsnorm(x), sd[f"layer{li}.mlp_fc1"], sd[f"layer{li}.mlp_fc2"])
-        x = [a + b for a, b in zip(x, x_residual)]
-    return linear(x, sd["lm_head"])
-''',
+        GPT_WITH.format(**{**RIGHT, "cache": "0"}),
         # the embedding not normalised
-        '''def gpt(state_dict, config, token_id, pos_id, keys, values):
-    sd = state_dict
-    x = [t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])]
-    for li in range(config.n_layer):
-        x_residual = x
-        x = rmsnorm(x)
-        q = linear(x, sd[f"layer{li}.attn_wq"])
-        keys[li].append(linear(x, sd[f"layer{li}.attn_wk"]))
-        values[li].append(linear(x, sd[f"layer{li}.attn_wv"]))
-        x_attn = attention(q, keys[li], values[li], config.n_head)
-        x = [a + b for a, b in zip(linear(x_attn, sd[f"layer{li}.attn_wo"]), x_residual)]
-        x_residual = x
-        x = mlp(rmsnorm(x), sd[f"layer{li}.mlp_fc1"], sd[f"layer{li}.mlp_fc2"])
-        x = [a + b for a, b in zip(x, x_residual)]
-    return linear(x, sd["lm_head"])
-''',
+        GPT_WITH.format(**{**RIGHT, "embedding": '[t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])]'}),
         # an rmsnorm before lm_head (GPT-2 has one; microgpt does not)
-        '''def gpt(state_dict, config, token_id, pos_id, keys, values):
-    sd = state_dict
-    x = rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])
-    for li in range(config.n_layer):
-        x_residual = x
-        x = rmsnorm(x)
-        q = linear(x, sd[f"layer{li}.attn_wq"])
-        keys[li].append(linear(x, sd[f"layer{li}.attn_wk"]))
-        values[li].append(linear(x, sd[f"layer{li}.attn_wv"]))
-        x_attn = attention(q, keys[li], values[li], config.n_head)
-        x = [a + b for a, b in zip(linear(x_attn, sd[f"layer{li}.attn_wo"]), x_residual)]
-        x_residual = x
-        x = mlp(rmsnorm(x), sd[f"layer{li}.mlp_fc1"], sd[f"layer{li}.mlp_fc2"])
-        x = [a + b for a, b in zip(x, x_residual)]
-    return linear(rmsnorm(x), sd["lm_head"])
-''',
+        GPT_WITH.format(**{**RIGHT, "final": "rmsnorm(x)"}),
         # the attention block's residual forgotten
-        '''def gpt(state_dict, config, token_id, pos_id, keys, values):
-    sd = state_dict
-    x = rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])
-    for li in range(config.n_layer):
-        x = rmsnorm(x)
-        q = linear(x, sd[f"layer{li}.attn_wq"])
-        keys[li].append(linear(x, sd[f"layer{li}.attn_wk"]))
-        values[li].append(linear(x, sd[f"layer{li}.attn_wv"]))
-        x_attn = attention(q, keys[li], values[li], config.n_head)
-        x = linear(x_attn, sd[f"layer{li}.attn_wo"])
-        x_residual = x
-        x = mlp(rmsnorm(x), sd[f"layer{li}.mlp_fc1"], sd[f"layer{li}.mlp_fc2"])
-        x = [a + b for a, b in zip(x, x_residual)]
-    return linear(x, sd["lm_head"])
-''',
+        GPT_WITH.format(**{**RIGHT, "attention_out": 'linear(x_attn, sd[f"layer{li}.attn_wo"])'}),
     ],
 }

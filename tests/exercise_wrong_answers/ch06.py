@@ -62,9 +62,9 @@ WRONG = {
     n = min(model.config.block_size, len(tokens) - 1)
     keys, values = model.empty_cache()
     losses = []
-    for pos in range(n):
-        probs = softmax(model(tokens[pos], pos, keys, values))
-        losses.append(nll(probs, tokens[pos + 1]))
+    for pos_id in range(n):
+        probs = softmax(model(tokens[pos_id], pos_id, keys, values))
+        losses.append(nll(probs, tokens[pos_id + 1]))
     return sum(losses)
 ''',
         # off by one: the last prediction (the final BOS) left out
@@ -72,9 +72,9 @@ WRONG = {
     n = min(model.config.block_size, len(tokens) - 2)
     keys, values = model.empty_cache()
     losses = []
-    for pos in range(n):
-        probs = softmax(model(tokens[pos], pos, keys, values))
-        losses.append(nll(probs, tokens[pos + 1]))
+    for pos_id in range(n):
+        probs = softmax(model(tokens[pos_id], pos_id, keys, values))
+        losses.append(nll(probs, tokens[pos_id + 1]))
     return (1 / n) * sum(losses)
 ''',
         # scored on the token it is shown, not the next one
@@ -82,9 +82,9 @@ WRONG = {
     n = min(model.config.block_size, len(tokens) - 1)
     keys, values = model.empty_cache()
     losses = []
-    for pos in range(n):
-        probs = softmax(model(tokens[pos], pos, keys, values))
-        losses.append(nll(probs, tokens[pos]))
+    for pos_id in range(n):
+        probs = softmax(model(tokens[pos_id], pos_id, keys, values))
+        losses.append(nll(probs, tokens[pos_id]))
     return (1 / n) * sum(losses)
 ''',
         # block_size ignored: a long name runs past the last position
@@ -92,9 +92,9 @@ WRONG = {
     n = len(tokens) - 1
     keys, values = model.empty_cache()
     losses = []
-    for pos in range(n):
-        probs = softmax(model(tokens[pos], pos, keys, values))
-        losses.append(nll(probs, tokens[pos + 1]))
+    for pos_id in range(n):
+        probs = softmax(model(tokens[pos_id], pos_id, keys, values))
+        losses.append(nll(probs, tokens[pos_id + 1]))
     return (1 / n) * sum(losses)
 ''',
         # a float, not a Value: backward cannot reach the parameters
@@ -102,9 +102,9 @@ WRONG = {
     n = min(model.config.block_size, len(tokens) - 1)
     keys, values = model.empty_cache()
     losses = []
-    for pos in range(n):
-        probs = softmax(model(tokens[pos], pos, keys, values))
-        losses.append(nll(probs, tokens[pos + 1]).data)
+    for pos_id in range(n):
+        probs = softmax(model(tokens[pos_id], pos_id, keys, values))
+        losses.append(nll(probs, tokens[pos_id + 1]).data)
     return sum(losses) / n
 ''',
     ],
