@@ -13,8 +13,9 @@ from ..autograd import Value
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import load_docs, shuffled
 from ..model import GPT, GPTConfig
+from ..optim import Adam
 from ..tokenizer import Tokenizer
-from ..train import train
+from ..train import document_loss, train
 from . import all_close, close, fail, fmt, passed
 from .ch05 import call, tiny_model
 
@@ -187,3 +188,42 @@ def check_microgpt_lines(microgpt_lines):
                 hint,
             )
     passed(name, f"the {len(REFERENCE_SEED1)} lines of microgpt's seed-1 run, line for line")
+
+
+def check_save_and_resume(save_run, resume_run):
+    """save_run after 2 of 4 steps, then resume_run to 4: the losses of an uninterrupted run, bit for bit."""
+    __tracebackhide__ = True
+    name = "save_run and resume_run"
+    num_steps, stop = 4, 2
+
+    def fresh():
+        rng = random.Random(42)
+        docs = shuffled(load_docs(), rng)
+        tokenizer = Tokenizer.from_docs(docs)
+        return GPT(GPTConfig(tokenizer.vocab_size, n_embd=8, n_head=2, n_layer=1, block_size=8), rng), tokenizer, docs
+
+    model, tokenizer, docs = fresh()
+    expected = train(model, tokenizer, docs, num_steps)  # never interrupted
+    model, tokenizer, docs = fresh()
+    optimizer = Adam(model.params, num_steps)
+    loss_history = []
+    for step in range(stop):  # the run that stops half way
+        loss = document_loss(model, tokenizer.tokenize(docs[step]))
+        loss.backward()
+        optimizer.step(step)
+        loss_history.append(loss.data)
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder) / "run.json"
+        call(name, "save_checkpoint first, then add Adam's m and v to the same JSON file", save_run,
+             path, model, tokenizer, optimizer, stop, list(loss_history))
+        got = call(name, "give the new Adam both saved lists: m with v at 0 takes huge steps", resume_run,
+                   path, docs, num_steps)
+    if not isinstance(got, list) or got != expected:
+        fail(
+            name,
+            f"the losses of an uninterrupted {num_steps}-step run, {fmt(expected)}, exactly (saved after step {stop})",
+            fmt(got) if isinstance(got, list) else repr(got),
+            "a new Adam starts with m and v at 0: give it the saved m and v; train on from the saved step "
+            "(start_step); return the saved losses followed by the new ones",
+        )
+    passed(name, f"stopped after {stop} of {num_steps} steps and resumed: every loss the same, bit for bit")

@@ -132,3 +132,38 @@ WRONG = {
 ''',
     ],
 }
+
+SAVE_RUN = '''def save_run(path, model, tokenizer, optimizer, step, loss_history):
+    save_checkpoint(path, model, tokenizer, step, loss_history)
+    with open(path, encoding="utf-8") as f:
+        payload = json.load(f)
+    payload["adam"] = {"m": optimizer.m, "v": optimizer.v}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(payload, f)
+
+
+'''
+RESUME_RUN = '''def resume_run(path, docs, num_steps):
+    checkpoint = load_checkpoint(path)
+    with open(path, encoding="utf-8") as f:
+        adam_state = json.load(f)["adam"]
+    optimizer = Adam(checkpoint.model.params, num_steps)
+    {restore}
+    losses = train(checkpoint.model, checkpoint.tokenizer, docs, num_steps, optimizer, start_step={start})
+    return {result}
+'''
+RIGHT = dict(restore='optimizer.m, optimizer.v = adam_state["m"], adam_state["v"]', start="checkpoint.step",
+             result="checkpoint.loss_history + losses")
+
+WRONG["ex08_5_save_and_resume"] = [
+    # a fresh Adam: m and v saved but never given back
+    SAVE_RUN + RESUME_RUN.format(**{**RIGHT, "restore": "pass"}),
+    # m restored, v forgotten
+    SAVE_RUN + RESUME_RUN.format(**{**RIGHT, "restore": 'optimizer.m = adam_state["m"]'}),
+    # training starts again from step 0 on the loaded model
+    SAVE_RUN + RESUME_RUN.format(**{**RIGHT, "start": "0"}),
+    # off by one: the step after the saved one
+    SAVE_RUN + RESUME_RUN.format(**{**RIGHT, "start": "checkpoint.step + 1"}),
+    # only the new losses returned
+    SAVE_RUN + RESUME_RUN.format(**{**RIGHT, "result": "losses"}),
+]
