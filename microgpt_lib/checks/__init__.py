@@ -18,6 +18,21 @@ def fail(name, expected, got, hint):
     raise AssertionError(f"{name}: expected {expected}, got {got}. Hint: {hint}")
 
 
+def call(name, f, *args, hint="run your function on this input yourself and read the error"):
+    """f(*args); an error other than the stub's NotImplementedError becomes a failed check with `hint`.
+
+    The learner's own error stays attached (`from err`), so its traceback still shows where it happened.
+    """
+    __tracebackhide__ = True  # pytest and IPython show the learner's frames, not the check's
+    try:
+        return f(*args)
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as err:
+        what = getattr(f, "__name__", "your function")
+        raise AssertionError(f"{name}: {what} raised {type(err).__name__}: {err}. Hint: {hint}") from err
+
+
 def close(a, b, tol=1e-6):
     """Whether two numbers agree to `tol`, relative to their size (at least 1)."""
     return abs(a - b) <= tol * max(1.0, abs(a), abs(b))

@@ -2,8 +2,7 @@
 import math
 
 from ..autograd import Value, topological_order
-from . import all_close, close, fail, fmt, passed
-from .ch01 import call
+from . import all_close, call, close, fail, fmt, passed
 
 
 def check_derivative(derivative):

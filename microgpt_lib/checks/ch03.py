@@ -4,8 +4,7 @@ import random
 
 from .. import nn
 from ..autograd import Value
-from . import all_close, close, fail, fmt, passed
-from .ch01 import call
+from . import all_close, call, close, fail, fmt, passed
 
 STABLE_HINT = "subtract the largest logit from every logit before exp: exp then never sees more than 0"
 

@@ -3,8 +3,7 @@ import random
 
 from ..autograd import Value
 from ..model import attention
-from . import all_close, fail, fmt, passed
-from .ch01 import call
+from . import all_close, call, fail, fmt, passed
 from .ch03 import compare, expect_values, leaves, values, weighted_sum
 
 

@@ -8,21 +8,7 @@ import random
 from ..autograd import Value
 from ..model import GPT, GPTConfig, attention, count_params, mlp
 from ..nn import linear, rmsnorm
-from . import all_close, fail, fmt, passed
-
-
-def call(name, hint, f, *args):
-    """f(*args); an error other than NotImplementedError (an unsolved stub) fails the check with `hint`.
-
-    The learner's own error stays attached (`from err`), so its traceback still shows where it happened.
-    """
-    __tracebackhide__ = True
-    try:
-        return f(*args)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        raise AssertionError(f"{name}: {f.__name__} raised {type(err).__name__}: {err}. Hint: {hint}") from err
+from . import all_close, call, fail, fmt, passed
 
 
 def data_of(name, xs, length, what):
@@ -50,7 +36,7 @@ def check_num_params(num_params):
     ]
     for c in configs:
         expected = sum(count_params(c).values())
-        got = call(name, "count rows x columns of every matrix", num_params, c.vocab_size, c.n_embd, c.n_layer, c.block_size)
+        got = call(name, num_params, c.vocab_size, c.n_embd, c.n_layer, c.block_size, hint="count rows x columns of every matrix")
         if got != expected:
             fail(
                 name,
@@ -82,7 +68,7 @@ def check_embed(embed):
     hint = "token_id picks a row of wte (vocab_size rows), pos_id a row of wpe (block_size rows)"
     for token_id, pos_id in [(0, 0), (26, 7), (5, 3), (3, 5)]:
         expected = [x.data for x in rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])]
-        got = data_of(name, call(name, hint, embed, token_id, pos_id, sd), 8, f"token {token_id} at position {pos_id}")
+        got = data_of(name, call(name, embed, token_id, pos_id, sd, hint=hint), 8, f"token {token_id} at position {pos_id}")
         if not all_close(got, expected):
             fail(
                 name,
@@ -101,8 +87,7 @@ def check_mlp_block(mlp_block):
     for li, x in zip([0, 1], random_vectors(2, 8, seed=6)):
         fc1, fc2 = sd[f"layer{li}.mlp_fc1"], sd[f"layer{li}.mlp_fc2"]
         expected = [a.data + b.data for a, b in zip(mlp(rmsnorm(x), fc1, fc2), x)]
-        got = data_of(name, call(name, "fc1 is 4*n_embd x n_embd, so it comes first: linear(rmsnorm(x), fc1)",
-                                 mlp_block, x, li, sd), 8, f"layer {li}")
+        got = data_of(name, call(name, mlp_block, x, li, sd, hint="fc1 is 4*n_embd x n_embd, so it comes first: linear(rmsnorm(x), fc1)"), 8, f"layer {li}")
         if not all_close(got, expected):
             fail(
                 name,
@@ -134,7 +119,7 @@ def check_attention_block(attention_block):
         my_keys, my_values = model.empty_cache()
         for pos_id, x in enumerate(random_vectors(3, 8, seed=8 + li)):
             expected = [v.data for v in attention_block_reference(x, li, keys, values, model.state_dict, n_head)]
-            got = data_of(name, call(name, hint, attention_block, x, li, my_keys, my_values, model.state_dict, n_head),
+            got = data_of(name, call(name, attention_block, x, li, my_keys, my_values, model.state_dict, n_head, hint=hint),
                           8, f"position {pos_id}")
             sizes, expected_sizes = [len(k) for k in my_keys], [len(k) for k in keys]
             if sizes != expected_sizes or [len(v) for v in my_values] != expected_sizes:
@@ -168,7 +153,7 @@ def check_gpt(gpt):
         my_keys, my_values = model.empty_cache()
         for pos_id, token_id in enumerate(tokens):
             expected = [logit.data for logit in model(token_id, pos_id, keys, values)]
-            logits = call(name, hint, gpt, token_id, pos_id, my_keys, my_values, model.state_dict, c)
+            logits = call(name, gpt, token_id, pos_id, my_keys, my_values, model.state_dict, c, hint=hint)
             got = data_of(name, logits, c.vocab_size, "the logits")
             if not all_close(got, expected):
                 fail(

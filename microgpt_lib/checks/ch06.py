@@ -8,8 +8,8 @@ from ..optim import SGD, Adam
 from ..tokenizer import Tokenizer
 from ..train import document_loss as library_document_loss
 from ..viz import smooth
-from . import all_close, close, fail, fmt, passed
-from .ch05 import call, tiny_model
+from . import all_close, call, close, fail, fmt, passed
+from .ch05 import tiny_model
 
 
 def check_lr_at(lr_at):
@@ -21,7 +21,7 @@ def check_lr_at(lr_at):
         p.grad = 1.0  # one SGD step moves p by exactly the learning rate of that step
         SGD([p], num_steps, lr).step(step)
         expected = -p.data
-        got = call(name, "a plain formula of step, num_steps and lr", lr_at, step, num_steps, lr)
+        got = call(name, lr_at, step, num_steps, lr, hint="a plain formula of step, num_steps and lr")
         if not isinstance(got, (int, float)) or not close(got, expected, 1e-9):
             fail(
                 name,
@@ -40,7 +40,7 @@ def check_moving_average(moving_average):
     losses = [3.3, 3.1, 2.9, 2.5, 2.8, 2.4, 2.2, 2.6]
     for values, window in [(losses, 3), (losses, 1), (losses, 5), (losses[:4], 10), ([], 3)]:
         expected = smooth(values, window)
-        got = call(name, "no values give no averages (an empty list); a window longer than the data is fine", moving_average, values, window)
+        got = call(name, moving_average, values, window, hint="no values give no averages (an empty list); a window longer than the data is fine")
         if not isinstance(got, list) or not all_close(got, expected):
             fail(
                 name,
@@ -62,7 +62,7 @@ def check_sgd_step(sgd_step):
         p.grad = q.grad = g
     SGD(library_params, 1, lr).step(0)
     expected = [q.data for q in library_params]
-    result = call(name, "change p.data of each parameter in place", sgd_step, params, lr)
+    result = call(name, sgd_step, params, lr, hint="change p.data of each parameter in place")
     got = [p.data for p in params]
     if not all_close(got, expected):
         fail(name, f"the parameters {fmt(expected)} (data {fmt(start)}, grads {fmt(grads)}, lr={lr})", fmt(got),
@@ -88,7 +88,7 @@ def check_document_loss(document_loss):
         expected_grads = [p.grad for p in model.params]
         for p in model.params:
             p.grad = 0
-        loss = call(name, "the model has positions 0 to block_size - 1 only: n = min(block_size, len(tokens) - 1)", document_loss, model, tokens)
+        loss = call(name, document_loss, model, tokens, hint="the model has positions 0 to block_size - 1 only: n = min(block_size, len(tokens) - 1)")
         if not isinstance(loss, Value):
             fail(name, f"a Value (the loss of {doc!r})", repr(loss) if not isinstance(loss, float) else f"the float {fmt(loss)}",
                  "build the loss from the model's Values, so backward can reach every parameter")
@@ -127,7 +127,7 @@ def check_adam_step(adam_step):
             p.grad = q.grad = g
         adam.step(step)
         lr_t = lr * (1 - step / num_steps)
-        call(name, "the bias correction divides by 1 - beta**(step + 1), never 0 because steps count from 0", adam_step, params, m, v, step, lr_t)
+        call(name, adam_step, params, m, v, step, lr_t, hint="the bias correction divides by 1 - beta**(step + 1), never 0 because steps count from 0")
         for what, got, expected in [("m", m, adam.m), ("v", v, adam.v), ("the parameters", [p.data for p in params],
                                                                         [q.data for q in library_params])]:
             if not all_close(got, expected, 1e-9):

@@ -11,8 +11,8 @@ from ..data import data_path
 from ..nn import softmax
 from ..sample import next_token_probs, sample
 from ..tokenizer import Tokenizer
-from . import all_close, close, fail, fmt, passed
-from .ch05 import call, tiny_model
+from . import all_close, call, close, fail, fmt, passed
+from .ch05 import tiny_model
 
 
 def check_share_in_data(share_in_data):
@@ -26,7 +26,7 @@ def check_share_in_data(share_in_data):
         (["kamari", "analia"], 0.0),
     ]
     for names, expected in cases:
-        got = call(name, "count the names that are exactly a document", share_in_data, names, docs)
+        got = call(name, share_in_data, names, docs, hint="count the names that are exactly a document")
         if not isinstance(got, (int, float)) or not close(got, expected):
             fail(
                 name,
@@ -51,8 +51,7 @@ def check_probs_at_temperature(probs_at_temperature):
     ]
     for logits, temperature in cases:
         expected = [p.data for p in softmax([Value(logit) / temperature for logit in logits])]
-        got = call(name, "exp overflows above about 709: subtract the largest scaled logit first",
-                   probs_at_temperature, logits, temperature)
+        got = call(name, probs_at_temperature, logits, temperature, hint="exp overflows above about 709: subtract the largest scaled logit first")
         if not isinstance(got, (list, tuple)) or not all_close(got, expected):
             fail(
                 name,
@@ -77,7 +76,7 @@ def check_top_k_filter(top_k_filter):
     probs = [0.12, 0.5, 0.05, 0.3, 0.03]
     for k in [2, 1, 3, 5]:
         expected = top_k_reference(probs, k)
-        got = call(name, "sort the ids by probability", top_k_filter, list(probs), k)
+        got = call(name, top_k_filter, list(probs), k, hint="sort the ids by probability")
         if not isinstance(got, (list, tuple)) or not all_close(got, expected):
             fail(
                 name,
@@ -117,8 +116,7 @@ def check_greedy_name(greedy_name):
     trained_name = greedy_reference(model, tok)
     for label, (model, tok) in [("the trained model", (model, tok)), ("an untrained model with block_size 8", (untrained, tokenizer))]:
         expected = greedy_reference(model, tok)
-        got = call(name, "one forward pass per position, from BOS at position 0, at most block_size positions",
-                   greedy_name, model, tok)
+        got = call(name, greedy_name, model, tok, hint="one forward pass per position, from BOS at position 0, at most block_size positions")
         if got != expected:
             fail(
                 name,
@@ -160,7 +158,7 @@ def check_sample_top_k(sample_top_k):
         else:
             what, expected = "top-k sampling", [top_k_sample_reference(model, tokenizer, rng, k, temperature) for _ in range(count)]
         rng = random.Random(seed)
-        got = [call(name, hint, sample_top_k, model, tokenizer, rng, k, temperature) for _ in range(count)]
+        got = [call(name, sample_top_k, model, tokenizer, rng, k, temperature, hint=hint) for _ in range(count)]
         if got != expected:
             fail(name, f"{expected!r}: {what} at k={k}, temperature {temperature}, "
                        f"{count} name(s) from random.Random({seed})", repr(got), hint)

@@ -16,8 +16,8 @@ from ..model import GPT, GPTConfig
 from ..optim import Adam
 from ..tokenizer import Tokenizer
 from ..train import document_loss, train
-from . import all_close, close, fail, fmt, passed
-from .ch05 import call, tiny_model
+from . import all_close, call, close, fail, fmt, passed
+from .ch05 import tiny_model
 
 # What microgpt itself printed (seed 1, n_embd 8, n_head 2, n_layer 2, block_size 8, 20 steps,
 # temperature 0.7, 8 samples): the reference run the library reproduces line for line.
@@ -76,7 +76,7 @@ def check_diff_lines(diff_lines):
     cases = [(run, list(run)), (run, changed), (run, run[:2]), (run[:3], run), ([], ["one line"])]
     for a, b in cases:
         expected = diff_reference(a, b)
-        got = call(name, "walk over the line numbers of the longer list", diff_lines, list(a), list(b))
+        got = call(name, diff_lines, list(a), list(b), hint="walk over the line numbers of the longer list")
         if not isinstance(got, list) or [tuple(d) for d in got if isinstance(d, (list, tuple))] != expected or len(got) != len(expected):
             fail(
                 name,
@@ -112,7 +112,7 @@ def check_max_weight_diff(max_weight_diff):
         ("a copy with lm_head[26][7] smaller by 0.5", nudged(model, "lm_head", 26, 7, -0.5), 0.5),
     ]
     for what, other, expected in cases:
-        got = call(name, "go over every matrix of the state_dict, every row, every number", max_weight_diff, model, other)
+        got = call(name, max_weight_diff, model, other, hint="go over every matrix of the state_dict, every row, every number")
         if not isinstance(got, (int, float)) or not close(got, expected, 1e-9):
             fail(
                 name,
@@ -139,7 +139,7 @@ def check_run_training(run_training):
     cases = [(42, 2, 8, 2, 1, 8), (1, 2, 8, 2, 2, 8), (7, 2, 4, 1, 1, 4)]
     for args in cases:
         expected = library_run(*args)
-        got = call(name, "one generator, random.Random(seed), for the shuffle and then the weights", run_training, *args)
+        got = call(name, run_training, *args, hint="one generator, random.Random(seed), for the shuffle and then the weights")
         if not isinstance(got, list) or not all_close(got, expected, 1e-9):
             fail(
                 name,
@@ -175,7 +175,7 @@ def check_microgpt_lines(microgpt_lines):
             "the inference header, then f\"sample {i:2d}: {name}\" from 1; one generator for everything")
     for what, kwargs, expected in [("python -m microgpt_lib " + " ".join(argv), quick, cli_lines(argv)),
                                    ("microgpt's reference run (seed 1, 2 layers, 20 steps)", reference, REFERENCE_SEED1)]:
-        got = call(name, hint, microgpt_lines, *kwargs.values())
+        got = call(name, microgpt_lines, *kwargs.values(), hint=hint)
         if not isinstance(got, list):
             fail(name, f"a list of {len(expected)} lines", repr(got), "return the lines as a list of strings")
         diffs = diff_reference(expected, got)
@@ -214,10 +214,8 @@ def check_save_and_resume(save_run, resume_run):
         loss_history.append(loss.data)
     with tempfile.TemporaryDirectory() as folder:
         path = pathlib.Path(folder) / "run.json"
-        call(name, "save_checkpoint first, then add Adam's m and v to the same JSON file", save_run,
-             path, model, tokenizer, optimizer, stop, list(loss_history))
-        got = call(name, "give the new Adam both saved lists: m with v at 0 takes huge steps", resume_run,
-                   path, docs, num_steps)
+        call(name, save_run, path, model, tokenizer, optimizer, stop, list(loss_history), hint="save_checkpoint first, then add Adam's m and v to the same JSON file")
+        got = call(name, resume_run, path, docs, num_steps, hint="give the new Adam both saved lists: m with v at 0 takes huge steps")
     if not isinstance(got, list) or got != expected:
         fail(
             name,
