@@ -16,37 +16,45 @@ from .train import document_loss, format_step, train
 SAMPLES_HEADER = "--- inference (new, hallucinated names) ---"
 
 
+class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, unless it has none."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def build_parser():
+    defaults = DefaultsFormatter
     parser = argparse.ArgumentParser(prog="python -m microgpt_lib", description="microgpt: train a tiny GPT on names, and sample new ones.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    t = commands.add_parser("train", help="train from scratch, print the loss of every step, then samples")
+    t = commands.add_parser("train", help="train from scratch, print the loss of every step, then samples", formatter_class=defaults)
     t.add_argument("--data", default=None, help="text file, one document per line (default: the shipped data/names.txt)")
-    t.add_argument("--seed", type=int, default=42)
-    t.add_argument("--n-embd", type=int, default=16)
-    t.add_argument("--n-head", type=int, default=4)
-    t.add_argument("--n-layer", type=int, default=1)
-    t.add_argument("--block-size", type=int, default=16)
-    t.add_argument("--steps", type=int, default=1000)
-    t.add_argument("--lr", type=float, default=0.01)
-    t.add_argument("--beta1", type=float, default=0.85)
-    t.add_argument("--beta2", type=float, default=0.99)
+    t.add_argument("--seed", type=int, default=42, help="seed of the one random generator (shuffle, weights, samples)")
+    t.add_argument("--n-embd", type=int, default=16, help="width of the embeddings and of every layer")
+    t.add_argument("--n-head", type=int, default=4, help="attention heads per layer; must divide --n-embd")
+    t.add_argument("--n-layer", type=int, default=1, help="transformer blocks")
+    t.add_argument("--block-size", type=int, default=16, help="longest context, in characters")
+    t.add_argument("--steps", type=int, default=1000, help="training steps, one document each")
+    t.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate at step 1, decaying linearly to 0")
+    t.add_argument("--beta1", type=float, default=0.85, help="Adam's decay of the mean gradient")
+    t.add_argument("--beta2", type=float, default=0.99, help="Adam's decay of the mean squared gradient")
     add_sampling_args(t)
     t.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
 
-    s = commands.add_parser("sample", help="sample names from a saved checkpoint")
-    s.add_argument("--checkpoint", required=True, metavar="PATH")
-    s.add_argument("--seed", type=int, default=42)
+    s = commands.add_parser("sample", help="sample names from a saved checkpoint", formatter_class=defaults)
+    s.add_argument("--checkpoint", required=True, metavar="PATH", help="a file written by train --save")
+    s.add_argument("--seed", type=int, default=42, help="seed of the random generator")
     add_sampling_args(s)
 
-    b = commands.add_parser("bench", help="time training steps at the default settings")
-    b.add_argument("--steps", type=int, default=10, help="steps to time (default 10)")
+    b = commands.add_parser("bench", help="time training steps at the default settings", formatter_class=defaults)
+    b.add_argument("--steps", type=int, default=10, help="steps to time")
     return parser
 
 
 def add_sampling_args(parser):
-    parser.add_argument("--temperature", type=float, default=0.5)
-    parser.add_argument("--num-samples", type=int, default=20)
+    parser.add_argument("--temperature", type=float, default=0.5, help="above 0; below 1 is more cautious, above 1 wilder")
+    parser.add_argument("--num-samples", type=int, default=20, help="names to generate")
 
 
 def print_samples(model, tokenizer, rng, num_samples, temperature):
