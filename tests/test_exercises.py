@@ -23,9 +23,12 @@ import subprocess
 import sys
 import warnings
 
+import matplotlib
 import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")  # a cell that plots must not need a display
+matplotlib.use("Agg")  # cells run in this process: a plot must not need a display (set here, not in
+# os.environ, which the notebooks' kernels would inherit)
+
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
