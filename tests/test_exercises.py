@@ -16,7 +16,6 @@ import contextlib
 import importlib.util
 import io
 import json
-import os
 import pathlib
 import re
 import subprocess
