@@ -14,8 +14,11 @@ JOBS ?= 2
 
 .PHONY: lab test test-fast exercises clean
 
+# JupyterLab refuses to start as root (containers, some cloud machines) unless told it may
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_welcome.ipynb
 
 test: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
