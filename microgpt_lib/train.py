@@ -23,7 +23,9 @@ def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, star
 
     The optimizer defaults to microgpt's Adam. `callback(step, num_steps, loss)` is called
     after each step (step counted from 0), for progress or logging. A loss that is not
-    finite stops training with an error naming the step.
+    finite stops training with an error naming the step. `start_step` resumes a run: steps
+    `start_step` to `num_steps - 1`, on the same learning-rate schedule (pass the optimizer
+    whose state the earlier steps built).
     """
     check_num_steps(num_steps)
     if not docs:
