@@ -7,7 +7,8 @@ matplotlib.use("Agg")
 import pytest
 
 from microgpt_lib.autograd import Value
-from microgpt_lib.viz import MAX_GRAPH_NODES, draw_graph, find_renderer, plot_attention, plot_losses, smooth
+from microgpt_lib.viz import (MAX_GRAPH_NODES, draw_graph, find_renderer, loss_band, plot_attention, plot_embeddings, plot_head,
+                             plot_kv_cache, plot_losses, principal_components, smooth)
 
 
 def neuron():
@@ -65,4 +66,56 @@ def test_plot_losses_draws_raw_smoothed_and_baseline():
 def test_plot_attention_has_a_panel_per_layer_and_head():
     square = [[1.0, 0.0], [0.5, 0.5]]
     fig = plot_attention([[square, square, square], [square, square, square]], ["a", "b"])
-    assert len(fig.axes) == 6
+    assert len(fig.axes) == 7  # six panels and one colour bar
+
+
+def test_the_loss_band_follows_the_smoothed_line_and_the_baseline_not_the_spikes():
+    spiky = [2.5 + (1.5 if i % 7 == 0 else 0.0) - 0.001 * i for i in range(200)]
+    low, high = loss_band([smooth(spiky, 50)], 50, baseline=2.2)
+    assert low == pytest.approx(2.1) and high < 3.0  # the spikes reach 4.0
+    ax = plot_losses(spiky, window=50, baseline=2.2)
+    assert ax.get_ylim() == pytest.approx((low, high))
+    assert plot_losses(spiky, window=50, ylim=None).get_ylim()[1] > 3.9  # everything, on request
+
+
+def test_the_legend_sits_beside_the_plot():
+    ax = plot_losses([3.0, 2.0, 1.0])
+    assert ax.get_legend()._bbox_to_anchor is not None  # anchored outside, not placed on the curves
+    assert ax.get_legend()._loc == 2  # upper left, of the anchor beside the axes
+
+
+def test_plot_attention_annotates_the_past_and_leaves_the_future_blank():
+    fig = plot_attention([[[[1.0, 0.0], [0.25, 0.75]]]], ["a", "b"])
+    panel = fig.axes[0]
+    assert sorted(t.get_text() for t in panel.texts) == ["0.25", "0.75", "1.00"]  # no number above the diagonal
+    assert len(fig.axes) == 2  # the panel and its colour bar
+    assert [t.get_text() for t in panel.get_xticklabels()] == ["a", "b"]
+
+
+def test_plot_head_shows_scores_weights_values_and_their_sum():
+    fig = plot_head([0.5, -0.5], [0.73, 0.27], [[1.0, 0.0], [0.0, 1.0]], [0.73, 0.27], ["x", "y"], "position 1")
+    texts = [t.get_text() for t in fig.axes[2].texts]
+    assert texts.count("0.73") == 1 and texts.count("0.27") == 1  # the output row
+    assert [t.get_text() for t in fig.axes[2].get_yticklabels()][-1] == "output = sum"
+
+
+def test_plot_kv_cache_draws_one_entry_more_per_position():
+    fig = plot_kv_cache([[1.0], [0.4, 0.6], [0.2, 0.3, 0.5]], ["a", "b", "c"])
+    ax = fig.axes[0]
+    assert len(ax.patches) == 9  # 1 + 2 + 3 cached entries, and 2 + 1 + 0 not computed yet
+    assert len(ax.texts) == 6
+
+
+def test_principal_components_of_points_on_a_line():
+    rows = [[t, 2 * t, 5.0] for t in (-2.0, -1.0, 0.0, 1.0, 2.0)]  # all the variance along (1, 2, 0)
+    points, explained = principal_components(rows)
+    assert explained[0] == pytest.approx(1.0) and explained[1] == pytest.approx(0.0, abs=1e-12)
+    assert [round(p[0], 6) for p in points] == [round(t * 5**0.5, 6) for t in (-2.0, -1.0, 0.0, 1.0, 2.0)]  # sign fixed
+    reordered, _ = principal_components([list(reversed(r)) for r in rows])  # the columns in another order: the same map
+    assert [x for p in reordered for x in p] == pytest.approx([x for p in points for x in p], abs=1e-12)
+
+
+def test_plot_embeddings_labels_every_token():
+    ax = plot_embeddings([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], ["a", "b", "BOS"], {"a": "vowel", "b": "consonant"})
+    assert sorted(t.get_text() for t in ax.texts) == ["BOS", "a", "b"]
+    assert len(ax.collections) == 3  # one scatter per group: vowel, consonant, ungrouped
