@@ -17,8 +17,10 @@ JOBS ?= 2
 # JupyterLab refuses to start as root (containers, some cloud machines) unless told it may
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
+# JupyterLab serves the whole course folder (notebooks/, exercises/, solutions/, microgpt_lib/, so that
+# the chapters' links work) and opens at chapter 00; tests/test_lab.py starts it from this very line
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb
 
 test: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
