@@ -1,8 +1,76 @@
-"""Settings for the whole test run, the notebooks' kernels included (they inherit this environment)."""
+"""Settings for the whole test run, the notebooks' kernels included (they inherit this environment),
+and the order of the tests: the long ones first, so that `make test`'s two workers finish together."""
 import os
+
+import pytest
 
 # A matplotlib backend named in the environment (by a shell profile, or by a test) would replace the
 # notebooks' inline backend, and every plot cell would lose the output strict nbval expects.
 os.environ.pop("MPLBACKEND", None)
 # Set iteration order must not vary between runs; `make test` sets this too, plain `pytest` gets it here.
 os.environ["PYTHONHASHSEED"] = "0"
+
+# ------------------------------------------------------------------ scheduling: the long tests first
+#
+# `make test` runs `pytest -n 2 --dist loadscope`: each worker takes a whole module (or notebook) at a
+# time, in the order of the queue. If a minutes-long module comes last, one worker runs it alone
+# while the other idles. So the queue starts with the long ones:
+#   1. every module or notebook holding a test marked `slow` (a new slow test only needs the marker);
+#   2. the notebooks known to take long under nbval (KNOWN_SLOW_NOTEBOOKS; about a minute or more);
+#   3. the rest, largest first (by number of tests, as xdist itself orders them).
+# pytest_collection_modifyitems puts the items in this order (also without xdist), and xdist is told
+# to keep it (--no-loadscope-reorder) instead of re-sorting the modules by their number of tests.
+# tests/test_schedule.py checks the order.
+
+# paths from the repository root; seconds under nbval on one core, measured from the notebooks' own
+# execution times (cell metadata) and `pytest --durations`
+KNOWN_SLOW_NOTEBOOKS = (
+    "notebooks/06_training.ipynb",  # about 90 s: trains for hundreds of steps
+    "notebooks/07_sampling.ipynb",  # about 25 s
+    "notebooks/04_attention.ipynb",  # about 20 s
+    "notebooks/08_microgpt.ipynb",  # about 20 s
+)
+
+
+def scope_of(nodeid):
+    """The unit xdist's loadscope hands to one worker: the module, class or notebook of a test."""
+    return nodeid.rsplit("::", 1)[0]
+
+
+def file_of(nodeid):
+    return nodeid.split("::", 1)[0]
+
+
+def schedule_rank(scope_items, known_slow=KNOWN_SLOW_NOTEBOOKS):
+    """0 for a scope with a test marked slow, 1 for a known slow notebook, 2 for the rest."""
+    if any(item.get_closest_marker("slow") is not None for item in scope_items):
+        return 0
+    if file_of(scope_items[0].nodeid) in known_slow:
+        return 1
+    return 2
+
+
+def long_tests_first(items, known_slow=KNOWN_SLOW_NOTEBOOKS):
+    """`items` reordered scope by scope: slow-marked, then known slow notebooks, then largest first.
+
+    The order inside a scope is kept (a notebook's cells run in order in one kernel), and ties keep
+    the collection order.
+    """
+    scopes = {}
+    for item in items:
+        scopes.setdefault(scope_of(item.nodeid), []).append(item)
+    ordered = sorted(
+        enumerate(scopes.values()),
+        key=lambda pair: (schedule_rank(pair[1], known_slow), -len(pair[1]), pair[0]),
+    )
+    return [item for _, scope_items in ordered for item in scope_items]
+
+
+def pytest_collection_modifyitems(config, items):
+    items[:] = long_tests_first(items)
+
+
+def pytest_configure(config):
+    # xdist (3.6 and newer) would sort the modules by their number of tests again; keep ours
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
