@@ -160,41 +160,47 @@ def place_legend(ax, outside=True):
         ax.legend(fontsize=9)
 
 
-def plot_attention(attn_maps, token_labels, title="attention weights", annotate=None, heads=None):
+def plot_attention(attn_maps, token_labels, title="attention weights", annotate=None, heads=None, ncols=None):
     """Heatmaps of attention weights, one per layer and head: rows are queries, columns keys.
 
     `attn_maps[layer][head]` is a square list of lists, as `GPT.attention_maps` returns. The future
     (above the diagonal) is left blank; `annotate` writes each weight in its square (by default when
-    there are at most 10 tokens); `heads` picks some heads (all by default). One colour bar for all.
+    there are at most 10 tokens); `heads` picks some heads (all by default); `ncols` panels a row
+    (all of a layer's heads, or 2 for names longer than 6 letters). One colour bar for all.
     """
+    import math
+
     import matplotlib.pyplot as plt
 
-    n_layer = len(attn_maps)
     heads = list(range(len(attn_maps[0]))) if heads is None else list(heads)
     n = len(token_labels)
     annotate = n <= 10 if annotate is None else annotate
+    ncols = (len(heads) if n <= 8 else min(2, len(heads))) if ncols is None else ncols
+    panels = [(li, h) for li in range(len(attn_maps)) for h in heads]
+    nrows = math.ceil(len(panels) / ncols)
     size = max(3.0, 0.42 * n + 1.0)
-    fig, axes = plt.subplots(n_layer, len(heads), figsize=(size * len(heads) + 1.2, size * n_layer + 0.6), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1.2, size * nrows + 0.6), squeeze=False, layout="constrained")
     cmap = plt.get_cmap("Blues").with_extremes(bad="white")
-    for li in range(n_layer):
-        for col, h in enumerate(heads):
-            ax = axes[li][col]
-            weights = attn_maps[li][h]
-            shown = [[w if u <= t else float("nan") for u, w in enumerate(row)] for t, row in enumerate(weights)]
-            image = ax.imshow(shown, cmap=cmap, vmin=0, vmax=1)
-            if annotate:
-                for t, row in enumerate(weights):
-                    for u in range(t + 1):
-                        ax.text(u, t, f"{row[u]:.2f}", ha="center", va="center", fontsize=7.5,
-                                color="white" if row[u] > 0.6 else "black")
-            ax.set_xticks(range(n), token_labels, fontsize=9)
-            ax.set_yticks(range(n), [f"{t} {label}" for t, label in enumerate(token_labels)], fontsize=9)
-            ax.set_title(f"layer {li}, head {h}" if n_layer > 1 else f"head {h}", fontsize=10)
-            ax.set_xlabel("attends to (key)", fontsize=9)
-            if col == 0:
-                ax.set_ylabel("position (query)", fontsize=9)
+    for k, ax in enumerate(axes.ravel()):
+        if k >= len(panels):
+            ax.set_axis_off()
+            continue
+        li, h = panels[k]
+        weights = attn_maps[li][h]
+        shown = [[w if u <= t else float("nan") for u, w in enumerate(row)] for t, row in enumerate(weights)]
+        image = ax.imshow(shown, cmap=cmap, vmin=0, vmax=1)
+        if annotate:
+            for t, row in enumerate(weights):
+                for u in range(t + 1):
+                    ax.text(u, t, f"{row[u]:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if row[u] > 0.6 else "black")
+        ax.set_xticks(range(n), token_labels, fontsize=9)
+        ax.set_yticks(range(n), [f"{t} {label}" for t, label in enumerate(token_labels)], fontsize=9)
+        ax.set_title(f"layer {li}, head {h}" if len(attn_maps) > 1 else f"head {h}", fontsize=10)
+        ax.set_xlabel("attends to (key)", fontsize=9)
+        if k % ncols == 0:
+            ax.set_ylabel("position (query)", fontsize=9)
     fig.suptitle(title)
-    fig.tight_layout()
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, pad=0.02, label="attention weight")
     return fig
 

@@ -84,6 +84,12 @@ def test_the_legend_sits_beside_the_plot():
     assert ax.get_legend()._loc == 2  # upper left, of the anchor beside the axes
 
 
+def test_plot_attention_wraps_long_names_into_rows_of_two():
+    square = [[1.0 if u == 0 else 0.0 for u in range(10)] for _ in range(10)]
+    fig = plot_attention([[square] * 4], list("abcdefghij"))
+    assert len(fig.axes) == 5 and fig.axes[2].get_subplotspec().rowspan.start == 1  # 2 x 2 panels and a colour bar
+
+
 def test_plot_attention_annotates_the_past_and_leaves_the_future_blank():
     fig = plot_attention([[[[1.0, 0.0], [0.25, 0.75]]]], ["a", "b"])
     panel = fig.axes[0]
