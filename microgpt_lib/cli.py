@@ -4,16 +4,40 @@ import random
 import statistics
 import sys
 import time
+from types import SimpleNamespace
 
+from . import optim, sample, train as scalar_train
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import load_docs, shuffled
-from .model import GPT, GPTConfig
-from .optim import Adam
-from .sample import check_temperature, sample_names
+from .model import GPT, GPTConfig, count_params
+from .sample import check_temperature
 from .tokenizer import Tokenizer
-from .train import document_loss, format_step, train
+from .train import format_step
 
 SAMPLES_HEADER = "--- inference (new, hallucinated names) ---"
+ENGINES = ("scalar", "fused", "numpy")
+
+
+def load_engine(name):
+    """How one engine makes microgpt's model and its optimizer, trains, samples, and hands back a scalar GPT to save.
+
+    Every engine draws the same weights from the same generator, so all three print the same run.
+    """
+    if name == "numpy":
+        from . import numpy_model as nm
+
+        return SimpleNamespace(model=nm.NumpyGPT, optimizer=nm.Adam, train=nm.train, document_loss=nm.document_loss,
+                               sample_names=nm.sample_names, to_gpt=nm.NumpyGPT.to_gpt)
+    scalar = SimpleNamespace(model=GPT, optimizer=lambda model, *args: optim.Adam(model.params, *args),
+                             train=scalar_train.train, document_loss=scalar_train.document_loss,
+                             sample_names=sample.sample_names, to_gpt=lambda model: model)
+    if name == "fused":
+        from . import fused
+
+        scalar.model = lambda config, rng: fused.FusedGPT(GPT(config, rng))  # the same Values, fewer nodes
+        scalar.train, scalar.document_loss = fused.train, fused.document_loss
+        scalar.to_gpt = lambda model: model.model
+    return scalar
 
 
 class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -39,6 +63,9 @@ def build_parser():
     t.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate at step 1, decaying linearly to 0")
     t.add_argument("--beta1", type=float, default=0.85, help="Adam's decay of the mean gradient")
     t.add_argument("--beta2", type=float, default=0.99, help="Adam's decay of the mean squared gradient")
+    t.add_argument("--engine", choices=ENGINES, default="scalar",
+                   help="scalar: the chapters' Value graph; fused: fewer, bigger Value nodes; numpy: arrays (chapter 09). "
+                   "All three print the same run")
     add_sampling_args(t)
     t.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
 
@@ -47,8 +74,9 @@ def build_parser():
     s.add_argument("--seed", type=int, default=42, help="seed of the random generator")
     add_sampling_args(s)
 
-    b = commands.add_parser("bench", help="time training steps at the default settings", formatter_class=defaults)
-    b.add_argument("--steps", type=int, default=10, help="steps to time")
+    b = commands.add_parser("bench", help="time training steps of each engine at the default settings", formatter_class=defaults)
+    b.add_argument("--steps", type=int, default=10, help="steps to time per engine (the numpy engine repeats them 10 times)")
+    b.add_argument("--engine", choices=ENGINES + ("all",), default="all", help="which engine to time")
     return parser
 
 
@@ -57,7 +85,7 @@ def add_sampling_args(parser):
     parser.add_argument("--num-samples", type=int, default=20, help="names to generate")
 
 
-def print_samples(model, tokenizer, rng, num_samples, temperature):
+def print_samples(model, tokenizer, rng, num_samples, temperature, sample_names=sample.sample_names):
     print()
     print(SAMPLES_HEADER)
     for i, name in enumerate(sample_names(model, tokenizer, rng, num_samples, temperature)):
@@ -77,13 +105,15 @@ def run_train(args):
     print(f"num docs: {len(docs)}")
     print(f"vocab size: {tokenizer.vocab_size}")
     config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
-    model = GPT(config, rng)
-    print(f"num params: {len(model.params)}")
-    optimizer = Adam(model.params, args.steps, args.lr, args.beta1, args.beta2)
-    loss_history = train(model, tokenizer, docs, args.steps, optimizer, callback=lambda *a: print(format_step(*a), flush=True))
+    engine = load_engine(args.engine)
+    model = engine.model(config, rng)
+    print(f"num params: {sum(count_params(config).values())}")
+    optimizer = engine.optimizer(model, args.steps, args.lr, args.beta1, args.beta2)
+    loss_history = engine.train(model, tokenizer, docs, args.steps, optimizer,
+                                callback=lambda *a: print(format_step(*a), flush=True))
     if args.save:
-        save_checkpoint(args.save, model, tokenizer, args.steps, loss_history)
-    print_samples(model, tokenizer, rng, args.num_samples, args.temperature)
+        save_checkpoint(args.save, engine.to_gpt(model), tokenizer, args.steps, loss_history)
+    print_samples(model, tokenizer, rng, args.num_samples, args.temperature, engine.sample_names)
 
 
 def run_sample(args):
@@ -93,24 +123,39 @@ def run_sample(args):
 
 
 def run_bench(args):
-    """Median seconds per training step at the defaults (forward, backward, Adam), in this process."""
+    """Median seconds per training step (forward, backward, Adam) of each engine, side by side in one run."""
     if args.steps < 1:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    names = ENGINES if args.engine == "all" else (args.engine,)
     rng = random.Random(42)
     docs = shuffled(load_docs(), rng)
     tokenizer = Tokenizer.from_docs(docs)
-    model = GPT(GPTConfig(tokenizer.vocab_size), rng)
-    optimizer = Adam(model.params, args.steps)
+    config = GPTConfig(tokenizer.vocab_size)
+    print(f"seconds per training step at the default settings, on the same {args.steps} names for every engine")
+    print(f"{'engine':8s} {'median':>10s} {'min':>10s} {'max':>10s} {'speed-up':>9s}")
+    medians = {}
+    for name in names:
+        times = time_steps(load_engine(name), config, tokenizer, docs[: args.steps], rounds=10 if name == "numpy" else 1)
+        medians[name] = statistics.median(times)
+        speedup = f"{medians['scalar'] / medians[name]:8.1f}x" if "scalar" in medians else f"{'-':>9s}"
+        print(f"{name:8s} {medians[name]:10.6f} {min(times):10.6f} {max(times):10.6f} {speedup}", flush=True)
+    print(f"median {', '.join(f'{name} {m:.6f} s' for name, m in medians.items())} per step")
+
+
+def time_steps(engine, config, tokenizer, docs, rounds=1):
+    """Seconds taken by each training step on `docs`, in order, `rounds` times over."""
+    model = engine.model(config, random.Random(42))
+    num_steps = len(docs) * rounds
+    optimizer = engine.optimizer(model, num_steps)
     times = []
-    for step in range(args.steps):
+    for step in range(num_steps):
+        tokens = tokenizer.tokenize(docs[step % len(docs)])
         start = time.perf_counter()
-        loss = document_loss(model, tokenizer.tokenize(docs[step]))
+        loss = engine.document_loss(model, tokens)
         loss.backward()
         optimizer.step(step)
         times.append(time.perf_counter() - start)
-        print(f"step {step + 1:3d}: {times[-1]:.3f} s  ({docs[step]!r}, {len(docs[step]) + 1} positions)", flush=True)
-    print(f"median {statistics.median(times):.3f} s per step over {args.steps} steps "
-          f"(min {min(times):.3f}, max {max(times):.3f}) at the default settings")
+    return times
 
 
 def main(argv=None):

@@ -22,16 +22,43 @@ def test_reference_copies_equal_the_specification():
     assert len(list(REFERENCE_DIR.glob("microgpt_*.txt"))) == 3
 
 
-def test_seed1_reference_run_line_for_line():
-    result = run("train", *SEED1_ARGS)
+@pytest.mark.parametrize("engine", ["scalar", "fused", "numpy"])
+def test_seed1_reference_run_line_for_line(engine):
+    result = run("train", *SEED1_ARGS, "--engine", engine)
     assert result.returncode == 0, result.stderr
     assert result.stdout == reference_file(SEED1).read_text()
 
 
-def test_default_50_step_reference_run_line_for_line():
-    result = run("train", "--steps", "50")
+@pytest.mark.parametrize("engine", ["scalar", "fused", "numpy"])
+def test_default_50_step_reference_run_line_for_line(engine):
+    result = run("train", "--steps", "50", "--engine", engine)
     assert result.returncode == 0, result.stderr
     assert result.stdout == reference_file("microgpt_default_steps50.txt").read_text()
+
+
+def test_default_1000_step_reference_run_with_numpy():
+    # the scalar engine's own 1000-step run is tests/test_reference_1000.py (minutes); NumPy takes seconds
+    result = run("train", "--engine", "numpy")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == reference_file("microgpt_default_steps1000.txt").read_text()
+
+
+@pytest.mark.slow
+def test_default_1000_step_reference_run_with_fused():
+    result = run("train", "--engine", "fused")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == reference_file("microgpt_default_steps1000.txt").read_text()
+
+
+@pytest.mark.parametrize("engine", ["fused", "numpy"])
+def test_checkpoints_of_every_engine_sample_like_the_scalar_one(tmp_path, engine):
+    saved = {}
+    for name in ("scalar", engine):
+        saved[name] = tmp_path / f"{name}.json"
+        result = run("train", *SEED1_ARGS, "--engine", name, "--save", str(saved[name]))
+        assert result.returncode == 0, result.stderr
+    samples = [run("sample", "--checkpoint", str(path), "--seed", "3", "--num-samples", "8").stdout for path in saved.values()]
+    assert samples[0] == samples[1] and samples[0].count("sample ") == 8
 
 
 def test_train_save_then_sample(tmp_path):
@@ -59,6 +86,7 @@ def test_train_save_then_sample(tmp_path):
         (["train", "--temperature", "-1"], "temperature must be above 0, got -1.0"),
         (["train", "--data", "BADCHAR", "--steps", "1"], None),  # ok: the vocabulary comes from the data
         (["train", "--steps", "5", "--lr", "1e6"], "the loss became infinite (math domain error) at step 2"),
+        (["train", "--steps", "5", "--lr", "1e6", "--engine", "numpy"], "the loss became infinite (a probability reached 0) at step 2"),
         (["sample", "--checkpoint", "no/such.json"], "checkpoint 'no/such.json' does not exist"),
         (["sample", "--checkpoint", "TRUNCATED"], "is not valid JSON"),
         (["sample", "--checkpoint", "NOTJSON"], "is not valid JSON"),
@@ -66,7 +94,7 @@ def test_train_save_then_sample(tmp_path):
         (["bench", "--steps", "0"], "--steps must be at least 1, got 0"),
     ],
     ids=["missing-data", "empty-data", "n_head", "block_size", "steps", "num_samples", "temperature-0",
-         "temperature-negative", "any-characters", "nan-loss", "missing-checkpoint", "truncated-checkpoint",
+         "temperature-negative", "any-characters", "nan-loss", "nan-loss-numpy", "missing-checkpoint", "truncated-checkpoint",
          "not-json-checkpoint", "sample-temperature", "bench-steps"],
 )
 def test_bad_input_gives_one_line_and_status_2(tmp_path, args, message):
@@ -95,9 +123,14 @@ def test_bad_input_gives_one_line_and_status_2(tmp_path, args, message):
 def test_usage_errors_exit_2():
     result = run("train", "--steps", "many")
     assert result.returncode == 2 and "invalid int value: 'many'" in result.stderr
+    result = run("train", "--engine", "gpu")
+    assert result.returncode == 2 and "invalid choice: 'gpu' (choose from" in result.stderr
 
 
-def test_bench_prints_a_median():
+def test_bench_prints_every_engine_and_its_speed_up():
     result = run("bench", "--steps", "2")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1].startswith("median ")
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[2:5]}
+    assert list(rows) == ["scalar", "fused", "numpy"]
+    assert rows["scalar"][-1] == "1.0x" and all(float(r[1]) > 0 for r in rows.values())
+    assert result.stdout.splitlines()[-1].startswith("median scalar ")
