@@ -75,8 +75,9 @@ def rmsnorm(x):
 
 
 def relu(x):
-    """max(0, x) for each element (already one node each in the scalar engine)."""
-    return [xi.relu() for xi in x]
+    """max(0, x) for each element; a unit that is off becomes a constant, cut from the graph."""
+    # d relu/dx is 1 above 0 and 0 elsewhere: a 0 sends nothing back, so backward need not visit x at all
+    return [Value(xi.data, (xi,), (1.0,), "relu") if xi.data > 0 else Value(0) for xi in x]
 
 
 def softmax_nll(logits, target):
