@@ -1,5 +1,7 @@
 """The documents: one name per line of `data/names.txt`."""
+import collections
 import pathlib
+import random
 
 _HERE = pathlib.Path(__file__).resolve().parent
 # the repository's data/ (a clone, or `pip install -e .`), else the copy inside an installed wheel
@@ -31,3 +33,25 @@ def shuffled(docs, rng):
     docs = list(docs)
     rng.shuffle(docs)
     return docs
+
+
+Split = collections.namedtuple("Split", "train val test")
+
+
+def split_docs(docs=None, seed=42, val_fraction=0.1, test_fraction=0.1):
+    """A fixed train / validation / test split: microgpt's own shuffle, cut into three.
+
+    The documents are shuffled exactly as microgpt shuffles them (`random.Random(seed)`, the
+    first draw), then the last `test_fraction` are the test set, the `val_fraction` before
+    them the validation set, and the rest the training set. So microgpt's default run, which
+    trains on the first 1000 names of that same shuffle, never sees a validation or test name.
+    """
+    docs = load_docs() if docs is None else list(docs)
+    if not (0 < val_fraction and 0 < test_fraction and val_fraction + test_fraction < 1):
+        raise ValueError(f"val_fraction and test_fraction must be above 0 and add up to less than 1, got {val_fraction} and {test_fraction}")
+    order = shuffled(docs, random.Random(seed))
+    n_test, n_val = round(len(order) * test_fraction), round(len(order) * val_fraction)
+    if min(n_test, n_val, len(order) - n_test - n_val) < 1:
+        raise ValueError(f"{len(order)} documents are too few to split three ways")
+    n_train = len(order) - n_val - n_test
+    return Split(order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :])

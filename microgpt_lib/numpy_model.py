@@ -167,6 +167,33 @@ def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, star
     return loss_history
 
 
+def evaluate(model, tokenizer, docs, batch_size=500):
+    """The mean negative log-likelihood per predicted character of `docs`, in nats.
+
+    Each document counts its characters plus the closing BOS (which the model must also
+    predict), whatever the tokenizer: a subword token that covers three characters adds its
+    loss once but three characters to the count, so tokenizers compare like for like. A
+    document too long for the context is an error, not silently cut.
+    """
+    if not docs:
+        raise ValueError("no documents to evaluate on")
+    total_nll, total_chars = 0.0, 0
+    for start in range(0, len(docs), batch_size):
+        batch = docs[start : start + batch_size]
+        token_lists = [tokenizer.tokenize(doc) for doc in batch]
+        for doc, tokens in zip(batch, token_lists):
+            if len(tokens) - 1 > model.config.block_size:
+                raise ValueError(f"{doc!r} needs {len(tokens) - 1} predictions; block_size={model.config.block_size} holds fewer")
+        inputs, targets, mask = pad_batch(token_lists, model.config.block_size, pad_id=0)
+        logits = model(inputs).data
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        nll = -np.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
+        total_nll += float((nll * mask).sum())
+        total_chars += sum(len(doc) + 1 for doc in batch)
+    return total_nll / total_chars
+
+
 def next_token_probs(model, ids, temperature=1.0):
     """The distribution of the token after `ids` (a list), as microgpt computes it: softmax(logits / T)."""
     check_temperature(temperature)
@@ -178,15 +205,14 @@ def next_token_probs(model, ids, temperature=1.0):
 def sample(model, tokenizer, rng, temperature=0.5):
     """One new document, drawn with the generator `rng` exactly as the scalar `sample` draws it."""
     check_temperature(temperature)
-    ids, chars = [tokenizer.BOS], []
+    ids = [tokenizer.BOS]
     for _ in range(model.config.block_size):
         probs = next_token_probs(model, ids, temperature)
         token_id = rng.choices(range(tokenizer.vocab_size), weights=probs.tolist())[0]
         if token_id == tokenizer.BOS:
             break
         ids.append(token_id)
-        chars.append(tokenizer.uchars[token_id])
-    return "".join(chars)
+    return tokenizer.decode(ids)  # any tokenizer: characters, or the subwords of chapter 12
 
 
 def sample_names(model, tokenizer, rng, num_samples=20, temperature=0.5):

@@ -225,3 +225,31 @@ def test_a_diverging_run_stops_with_the_step():
     fast = NumpyGPT(GPTConfig(tokenizer.vocab_size), rng)
     with pytest.raises(FloatingPointError, match="at step"):
         numpy_model.train(fast, tokenizer, docs, 10, numpy_model.Adam(fast, 10, lr=1e6))
+
+
+def test_evaluate_is_the_mean_loss_per_character_computed_by_hand():
+    scalar, fast = scalar_and_numpy(CONFIGS["default"])
+    tokenizer = Tokenizer("abcdefghijklmnopqrstuvwxyz")
+    names = ["al", "emma", "christopher"]
+    # the scalar engine's per-name mean loss times its predictions is the name's total loss
+    totals = [train.document_loss(scalar, tokenizer.tokenize(n)).data * (len(n) + 1) for n in names]
+    expected = sum(totals) / sum(len(n) + 1 for n in names)
+    assert abs(numpy_model.evaluate(fast, tokenizer, names, batch_size=2) - expected) < 1e-12
+    with pytest.raises(ValueError, match="block_size=4 holds fewer"):
+        numpy_model.evaluate(NumpyGPT(GPTConfig(block_size=4), random.Random(0)), tokenizer, ["emma"])
+
+
+def test_split_is_disjoint_complete_stable_and_keeps_microgpts_names_out_of_val_and_test():
+    from microgpt_lib.data import split_docs
+
+    docs = load_docs()
+    parts = split_docs(docs)
+    assert len(parts.train) + len(parts.val) + len(parts.test) == len(docs)
+    assert set(parts.train) | set(parts.val) | set(parts.test) == set(docs)
+    assert not (set(parts.train) & set(parts.val) or set(parts.train) & set(parts.test) or set(parts.val) & set(parts.test))
+    assert len(parts.val) == len(parts.test) == round(len(docs) * 0.1)
+    assert split_docs(docs) == parts
+    microgpt_names = shuffled(docs, random.Random(42))[:1000]
+    assert not set(microgpt_names) & (set(parts.val) | set(parts.test))
+    with pytest.raises(ValueError, match="too few"):
+        split_docs(["a", "b"])
