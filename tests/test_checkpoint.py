@@ -107,3 +107,15 @@ def test_nan_weights_are_refused_before_writing(trained, tmp_path):
     with pytest.raises(ValueError):
         save_checkpoint(path, model, tokenizer, 5, loss_history)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_tokenizer_round_trips_through_its_dict():
+    from microgpt_lib.tokenizer import tokenizer_from_dict
+
+    tokenizer = Tokenizer.from_docs(DOCS)
+    d = tokenizer.to_dict()
+    assert d == {"kind": "char", "uchars": "".join(tokenizer.uchars)}
+    rebuilt = tokenizer_from_dict(json.loads(json.dumps(d)))
+    assert rebuilt.uchars == tokenizer.uchars and rebuilt.encode("eve") == tokenizer.encode("eve")
+    with pytest.raises(ValueError, match="unknown tokenizer kind 'morse'"):
+        tokenizer_from_dict({"kind": "morse"})
