@@ -49,7 +49,8 @@ def op_cases():
         ("relu", lambda: nn.relu(v), lambda: fused.relu(v), v),
         ("softmax_nll", lambda: nn.nll(nn.softmax(logits), 3), lambda: fused.softmax_nll(logits, 3), logits),
         ("mean", lambda: (1 / len(xs)) * sum(xs), lambda: fused.mean(xs), xs),
-        ("attention", lambda: scalar_model.attention(q, keys, vals, 2), lambda: fused.attention(q, keys, vals, 2), attn_leaves),
+        ("attention", lambda: scalar_model.attention(q, keys, vals, 2), lambda: fused.attention(q, keys, vals, 2),
+         attn_leaves),
     ]
 
 
