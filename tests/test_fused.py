@@ -160,6 +160,8 @@ def test_attention_weights_logged_like_the_scalar_model():
         for pos_id, token_id in enumerate(LETTERS.tokenize("zoe")):
             engine(token_id, pos_id, keys, values_, log)
     assert logs[0] == logs[1] and len(logs[0]) == 5 * 2 * 2  # positions * layers * heads
+    tokens = LETTERS.tokenize("zoe")
+    assert fused.FusedGPT(model).attention_maps(tokens) == model.attention_maps(tokens)
 
 
 def test_training_losses_and_resuming_match_the_scalar_engine():
