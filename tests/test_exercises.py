@@ -5,7 +5,8 @@ the next graded cell), the cells before S run in a fresh namespace (solutions' c
   (a) S as solved         -> C prints a line starting "passed:" and nothing on stderr;
   (b) S as the stub that exercises/ gives the learner -> S or C raises;
   (c) S as each wrong answer of tests/exercise_wrong_answers/chNN.py -> C raises AssertionError.
-Plus the format of the notebooks (3-6 exercises, unique grade_ids, points, tags, headings),
+Plus the format of the notebooks (3-6 exercises, unique grade_ids, points, tags, headings, hints in
+three folded tiers, no execution timestamps),
 a wrong answer for every solution cell, no outputs in exercises/, and exercises/ up to date
 with solutions/ (tools/make_exercises.py --check).
 
@@ -283,6 +284,16 @@ def test_notebook_is_readable(notebook):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_no_execution_timestamps(notebook):
+    """Jupyter's per-cell timestamps (metadata "execution") would leak into every copy an instructor releases."""
+    stamped = [i for i, cell in enumerate(load_cells(notebook)) if "execution" in cell.get("metadata", {})]
+    assert not stamped, (
+        f"{notebook.relative_to(ROOT)} stores execution timestamps in cells {stamped}: execute it with "
+        "--ExecutePreprocessor.record_timing=False (see exercises/README.md)"
+    )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.parent.name)
 def test_three_to_six_exercises(notebook):
     count = sum(1 for ex in EXERCISE_LIST if ex.notebook == notebook)
     assert MIN_EXERCISES <= count <= MAX_EXERCISES, \
@@ -323,7 +334,30 @@ def test_exercise_layout(ex):
         f"the markdown cell before {ex.grade_id} should start with '## Exercise {ex.number}: <title> ({points:g} {unit})', "
         f"it starts with {heading.splitlines()[0] if heading else ''!r}"
     )
-    assert "<details><summary>Hint</summary>" in heading, f"the statement of {ex.grade_id} has no <details><summary>Hint</summary> block"
+    check_hint_tiers(ex.grade_id, heading)
+
+
+HINT_TIERS = ("Hint 1: a nudge", "Hint 2: the idea", "Hint 3: the code")
+DETAILS_BLOCK = re.compile(r"<details><summary>(.*?)</summary>(.*?)</details>", re.S)
+
+
+def check_hint_tiers(grade_id, statement):
+    """Three folded hints in this order, each with some text: a nudge, the idea, the code."""
+    blocks = DETAILS_BLOCK.findall(statement)
+    summaries = [summary.strip() for summary, _ in blocks]
+    assert summaries == list(HINT_TIERS), (
+        f"the statement of {grade_id} should fold its hints in three <details> blocks with the summaries "
+        f"{list(HINT_TIERS)}, in this order; it has {summaries}"
+    )
+    for summary, body in blocks:
+        assert body.strip(), f"the hint {summary!r} of {grade_id} is empty"
+    assert statement.count("<details>") == statement.count("</details>") == 3, f"unbalanced <details> in {grade_id}"
+
+
+def test_hint_tiers_can_fail():
+    with pytest.raises(AssertionError):
+        check_hint_tiers("an old statement", "<details><summary>Hint</summary>\n\nthe answer's line\n\n</details>")
+    check_hint_tiers("a good statement", "".join(f"<details><summary>{t}</summary>\n\ntext\n\n</details>\n" for t in HINT_TIERS))
 
 
 # ---------------------------------------------------------------- exercises/ is generated, and clean

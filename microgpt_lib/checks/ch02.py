@@ -191,3 +191,52 @@ def check_backward(backward):
         if not close(root.grad, 1.0):
             fail(f"backward(root) of {label}: root.grad", "1", fmt(root.grad), "d(root)/d(root) = 1: start there")
     passed("backward", "the same gradients as Value.backward on 3 graphs, one with a node used four times")
+
+
+def _fit_line_reference(xs, ys, steps, lr):
+    """Gradient descent on the mean squared error of w*x + b from w = b = 0, in plain floats."""
+    w = b = 0.0
+    n = len(xs)
+    for _ in range(steps):
+        errors = [w * x + b - y for x, y in zip(xs, ys)]
+        grad_w = sum(2 * e * x for e, x in zip(errors, xs)) / n
+        grad_b = sum(2 * e for e in errors) / n
+        w, b = w - lr * grad_w, b - lr * grad_b
+    return w, b
+
+
+def check_fit_line(fit_line):
+    """fit_line(xs, ys, steps, lr) -> (w, b): `steps` steps of gradient descent with Value and backward."""
+    __tracebackhide__ = True
+    hint_step = ("each step: the loss from the current w and b, loss.backward(), then w.data -= lr * w.grad "
+                 "(the same for b), then w.grad = b.grad = 0")
+    cases = [
+        ([0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.0], 1, 0.1, "one step from w = b = 0"),
+        ([0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.0], 3, 0.1, "three steps"),
+        ([-1.0, 0.5, 2.0], [2.0, 0.0, -1.5], 4, 0.2, "four steps, a falling line"),
+    ]
+    for xs, ys, steps, lr, label in cases:
+        name = f"fit_line({xs}, {ys}, steps={steps}, lr={lr})"
+        got = call(name, fit_line, list(xs), list(ys), steps, lr, hint=hint_step)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            fail(name, "a pair (w, b)", repr(got)[:80], "return w.data, b.data")
+        if not all(isinstance(v, (int, float)) for v in got):
+            fail(name, "two plain numbers", f"{type(got[0]).__name__}, {type(got[1]).__name__}",
+                 "return w.data, b.data, not the Values")
+        expected = _fit_line_reference(xs, ys, steps, lr)
+        if not all_close(got, expected, 1e-9):
+            advice = hint_step
+            if steps == 1:
+                advice = ("the loss is the mean of (w * x + b - y) ** 2 over the points (divide the sum by n), "
+                          "and a step goes against the gradient: w.data -= lr * w.grad")
+            elif all_close(got, _fit_line_reference(xs, ys, steps - 1, lr), 1e-9):
+                advice = f"you took {steps - 1} steps: take exactly `steps`"
+            fail(f"{name} ({label})", f"(w, b) = {fmt(list(expected))}", fmt(list(got)),
+                 advice + ("; backward adds to .grad, so a gradient that is not set back to 0 is added to the next "
+                           "step's" if steps > 1 else ""))
+    # enough steps find the line through the points: y = 2x + 1
+    xs, ys = [0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.0]
+    w, b = call("fit_line(..., steps=300, lr=0.1)", fit_line, xs, ys, 300, 0.1)
+    if not all_close([w, b], [2.0, 1.0], 1e-4):
+        fail("fit_line on the points of y = 2x + 1, 300 steps of lr 0.1", "(w, b) close to (2, 1)", fmt([w, b]), hint_step)
+    passed("fit_line", f"the same steps as gradient descent by hand, and y = {w:.4f} x + {b:.4f} on the points of y = 2x + 1")

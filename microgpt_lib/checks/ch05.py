@@ -7,7 +7,7 @@ import random
 
 from ..autograd import Value
 from ..model import GPT, GPTConfig, attention, count_params, mlp
-from ..nn import linear, rmsnorm
+from ..nn import linear, nll, rmsnorm, softmax
 from . import all_close, call, fail, fmt, passed
 
 
@@ -164,3 +164,64 @@ def check_gpt(gpt):
                     "then the MLP block, each with its residual; no rmsnorm before lm_head",
                 )
     passed(name, "the same logits as GPT at every position, with 2 layers and with 4 heads")
+
+
+def check_tie_weights(tie_weights):
+    """tie_weights(model): lm_head becomes wte's own Values, model.params lists each parameter once."""
+    __tracebackhide__ = True
+    name = "tie_weights"
+    hint_count = ("after tying, lm_head's numbers are wte's: rebuild model.params so that it lists every Value "
+                  "once, for example with a set of the ids you have seen, and return len(model.params)")
+    for config, seed in [(GPTConfig(), 42), (GPTConfig(n_embd=8, n_head=2, n_layer=2, block_size=8), 3)]:
+        model = GPT(config, random.Random(seed))
+        draws = {key: [[p.data for p in row] for row in mat] for key, mat in model.state_dict.items()}
+        label = f"{name}(GPT({'GPTConfig()' if config == GPTConfig() else 'a 2-layer config'}))"
+        count = call(label, tie_weights, model, hint="change model.state_dict and model.params, then return the count")
+        sd = model.state_dict
+        expected = sum(count_params(config).values()) - config.vocab_size * config.n_embd
+        if not isinstance(sd.get("lm_head"), list) or len(sd["lm_head"]) != config.vocab_size or not all(
+            len(row) == len(wte_row) and all(a is b for a, b in zip(row, wte_row))
+            for row, wte_row in zip(sd["lm_head"], sd["wte"])
+        ):
+            fail(label, "lm_head holding the very same Value objects as wte (lm_head[i][j] is wte[i][j])",
+                 "other Values" if isinstance(sd.get("lm_head"), list) else repr(sd.get("lm_head"))[:60],
+                 "model.state_dict['lm_head'] = model.state_dict['wte']: equal numbers are not enough, "
+                 "the gradient of both uses must reach one Value")
+        if [[p.data for p in row] for row in sd["wte"]] != draws["wte"]:
+            fail(label, "wte kept as it was drawn (lm_head takes wte's numbers)", "wte changed",
+                 "tie in this direction: lm_head = wte, not wte = lm_head")
+        ids = [id(p) for p in model.params]
+        if len(ids) != len(set(ids)):
+            fail(f"{label}: model.params", f"{expected} different Values, each once",
+                 f"{len(ids)} entries, {len(set(ids))} different", hint_count + ": an optimizer would move a tied weight twice")
+        every = {id(p) for mat in sd.values() for row in mat for p in row}
+        if set(ids) - every:
+            fail(f"{label}: model.params", f"the {len(every)} Values of the state_dict",
+                 f"{len(set(ids) - every)} Values that are no longer in it (the old lm_head's)",
+                 "rebuild model.params from the tied state_dict: GPT built it before the tying")
+        if every - set(ids):
+            fail(f"{label}: model.params", f"every Value of the state_dict ({len(every)})",
+                 f"{len(every - set(ids))} of them missing", "keep wte, wpe and every layer's matrices in model.params")
+        if count != expected:
+            fail(f"{label}: the returned count", f"{expected}", fmt(count), hint_count)
+    # the tied model computes logits with wte, and its loss reaches wte from both ends
+    model = tiny_model(n_layer=1, seed=11, init_std=0.5)
+    reference = tiny_model(n_layer=1, seed=11, init_std=0.5)
+    reference.state_dict["lm_head"] = reference.state_dict["wte"]
+    call(name, tie_weights, model)
+    losses = []
+    for m in (model, reference):
+        keys, values = m.empty_cache()
+        total = Value(0.0)
+        for pos_id, (token_id, target) in enumerate(zip([26, 4, 12], [4, 12, 26])):
+            total = total + nll(softmax(m(token_id, pos_id, keys, values)), target)
+        total.backward()
+        losses.append(total.data)
+    if not all_close(losses[:1], losses[1:], 1e-9):
+        fail(f"{name}: a tied model's loss", fmt(losses[1]), fmt(losses[0]), "lm_head must be wte itself")
+    grads = [p.grad for row in model.state_dict["wte"] for p in row]
+    expected_grads = [p.grad for row in reference.state_dict["wte"] for p in row]
+    if not all_close(grads, expected_grads, 1e-9):
+        fail(f"{name}: the gradient of wte", fmt(expected_grads), fmt(grads),
+             "wte's Values must receive the gradient of the embedding and of lm_head")
+    passed(name, f"lm_head is wte, {sum(count_params(GPTConfig()).values()) - 27 * 16} parameters at microgpt's sizes (4192 untied)")

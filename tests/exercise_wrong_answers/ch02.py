@@ -136,4 +136,71 @@ WRONG = {
             child.grad += local_grad * node.grad
 ''',
     ],
+    "ex02_6_fit_line": [
+        # the gradients never set back to 0: each step adds the new gradient to the old ones
+        '''def fit_line(xs, ys, steps, lr):
+    w, b = Value(0.0), Value(0.0)
+    for _ in range(steps):
+        loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+        loss.backward()
+        for p in (w, b):
+            p.data -= lr * p.grad
+    return w.data, b.data
+''',
+        # a step up the gradient instead of down
+        '''def fit_line(xs, ys, steps, lr):
+    w, b = Value(0.0), Value(0.0)
+    for _ in range(steps):
+        loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+        loss.backward()
+        for p in (w, b):
+            p.data += lr * p.grad
+            p.grad = 0
+    return w.data, b.data
+''',
+        # the sum of the squared errors, not their mean: steps n times too long
+        '''def fit_line(xs, ys, steps, lr):
+    w, b = Value(0.0), Value(0.0)
+    for _ in range(steps):
+        loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys))
+        loss.backward()
+        for p in (w, b):
+            p.data -= lr * p.grad
+            p.grad = 0
+    return w.data, b.data
+''',
+        # one step too few
+        '''def fit_line(xs, ys, steps, lr):
+    w, b = Value(0.0), Value(0.0)
+    for _ in range(steps - 1):
+        loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+        loss.backward()
+        for p in (w, b):
+            p.data -= lr * p.grad
+            p.grad = 0
+    return w.data, b.data
+''',
+        # the loss built once, outside the loop: every step follows the gradient at w = b = 0
+        '''def fit_line(xs, ys, steps, lr):
+    w, b = Value(0.0), Value(0.0)
+    loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+    for _ in range(steps):
+        loss.backward()
+        for p in (w, b):
+            p.data -= lr * p.grad
+            p.grad = 0
+    return w.data, b.data
+''',
+        # the Values returned, not their numbers
+        '''def fit_line(xs, ys, steps, lr):
+    w, b = Value(0.0), Value(0.0)
+    for _ in range(steps):
+        loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+        loss.backward()
+        for p in (w, b):
+            p.data -= lr * p.grad
+            p.grad = 0
+    return w, b
+''',
+    ],
 }

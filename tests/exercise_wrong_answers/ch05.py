@@ -153,4 +153,43 @@ WRONG = {
         # the attention block's residual forgotten
         GPT_WITH.format(**{**RIGHT, "attention_out": 'linear(x_attn, sd[f"layer{li}.attn_wo"])'}),
     ],
+    "ex05_6_tie_weights": [
+        # copies with the same numbers: equal, not tied (the gradient of lm_head never reaches wte)
+        '''def tie_weights(model):
+    sd = model.state_dict
+    sd["lm_head"] = [[Value(p.data) for p in row] for row in sd["wte"]]
+    model.params = [p for mat in sd.values() for row in mat for p in row]
+    return len(model.params)
+''',
+        # tied, but model.params not rebuilt: it still lists the old lm_head
+        '''def tie_weights(model):
+    model.state_dict["lm_head"] = model.state_dict["wte"]
+    return len(model.params)
+''',
+        # tied, params rebuilt with every tied Value twice: an optimizer would move it twice
+        '''def tie_weights(model):
+    model.state_dict["lm_head"] = model.state_dict["wte"]
+    model.params = [p for mat in model.state_dict.values() for row in mat for p in row]
+    return len(model.params)
+''',
+        # the other direction: wte replaced by lm_head's draw
+        '''def tie_weights(model):
+    sd = model.state_dict
+    sd["wte"] = sd["lm_head"]
+    params, seen = [], set()
+    for mat in sd.values():
+        for row in mat:
+            for p in row:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    params.append(p)
+    model.params = params
+    return len(params)
+''',
+        # the right count returned, nothing tied
+        '''def tie_weights(model):
+    c = model.config
+    return len(model.params) - c.vocab_size * c.n_embd
+''',
+    ],
 }
