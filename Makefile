@@ -9,10 +9,14 @@ else
   BIN := $(VENV)/bin
 endif
 STAMP := $(VENV)/.installed
+# PyTorch, for chapter 10 only (`make lab` never installs it). On Linux, PyPI's torch is the CUDA build
+# (several GB); TORCH_INDEX=https://download.pytorch.org/whl/cpu takes PyTorch's CPU build instead.
+TORCH_INDEX ?=
+TORCH_STAMP := $(VENV)/.torch-installed
 # both test workers; set JOBS=0 to run in one process
 JOBS ?= 2
 
-.PHONY: lab test test-fast exercises clean
+.PHONY: lab test test-fast exercises torch clean
 
 # JupyterLab refuses to start as root (containers, some cloud machines) unless told it may
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
@@ -22,7 +26,8 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb
 
-test: $(STAMP)
+# chapter 10 runs under nbval too, so the full test run installs torch first (make torch)
+test: $(STAMP) $(TORCH_STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 
 # the library alone, without the notebooks and the minutes-long reference run
@@ -39,6 +44,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[course]" -c constraints.txt
 	@touch $(STAMP)
+
+torch: $(TORCH_STAMP)
+
+$(TORCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[course,torch]" -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+	@touch $(TORCH_STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
