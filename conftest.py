@@ -67,7 +67,40 @@ def long_tests_first(items, known_slow=KNOWN_SLOW_NOTEBOOKS):
 
 
 def pytest_collection_modifyitems(config, items):
+    skip_torch_chapter_without_torch(items)
     items[:] = long_tests_first(items)
+
+
+# ------------------------------------------------------------------ chapter 10 needs torch (an optional extra)
+#
+# `make test` installs torch first (make torch). Where it is absent anyway (plain pytest in the conda
+# environment, say), chapter 10's notebooks and exercise tests are skipped with the reason, and the run
+# ends by saying so; tests/test_torch_model.py skips itself with the same reason.
+NO_TORCH = "torch is not installed: make torch"
+TORCH_CHAPTER = "10_pytorch"
+
+
+def torch_installed():
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def needs_torch(nodeid):
+    return TORCH_CHAPTER in nodeid
+
+
+def skip_torch_chapter_without_torch(items):
+    if torch_installed():
+        return
+    for item in items:
+        if needs_torch(item.nodeid):
+            item.add_marker(pytest.mark.skip(reason=NO_TORCH))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not torch_installed():
+        terminalreporter.write_line(f"chapter 10 (PyTorch) was skipped: {NO_TORCH}", yellow=True)
 
 
 def pytest_configure(config):
