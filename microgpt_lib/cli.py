@@ -1,18 +1,31 @@
-"""The command line: `python -m microgpt_lib train | sample | bench`."""
-import argparse
-import random
-import statistics
-import sys
-import time
-from types import SimpleNamespace
+"""The command line: `python -m microgpt_lib train | sample | evaluate | bench`."""
+import os
 
-from . import optim, sample, train as scalar_train
-from .checkpoint import load_checkpoint, save_checkpoint
-from .data import load_docs, shuffled
-from .model import GPT, GPTConfig, count_params
-from .sample import check_temperature
-from .tokenizer import Tokenizer
-from .train import format_step
+# The NumPy engine multiplies small matrices: one BLAS thread per process is faster than several
+# (which also fight other programs for the cores). Set before NumPy is first imported.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402 (after the thread settings)
+import dataclasses  # noqa: E402
+import random  # noqa: E402
+import shlex  # noqa: E402
+import signal  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+from . import optim, sample, train as scalar_train  # noqa: E402
+from .checkpoint import check_writable, load_checkpoint, save_checkpoint  # noqa: E402
+from .data import load_docs, shuffled, split_docs  # noqa: E402
+from .model import GPT, GPTConfig, count_params  # noqa: E402
+from .sample import check_temperature  # noqa: E402
+from .tokenizer import Tokenizer  # noqa: E402
+from .train import format_step  # noqa: E402
+from .batch_train import PRESETS  # noqa: E402
+
+PRESET_NAMES = {"num_steps": "steps"}  # RunConfig's names that the command line spells otherwise
 
 SAMPLES_HEADER = "--- inference (new, hallucinated names) ---"
 ENGINES = ("scalar", "fused", "numpy")
@@ -52,32 +65,78 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="python -m microgpt_lib", description="microgpt: train a tiny GPT on names, and sample new ones.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    t = commands.add_parser("train", help="train from scratch, print the loss of every step, then samples", formatter_class=defaults)
+    t = commands.add_parser("train", formatter_class=defaults,
+                            help="train from scratch (or resume), print the loss of every step (or progress), then samples",
+                            description="With only microgpt's options this is microgpt's run, printed line for line. "
+                            "--preset, --batch-size, --warmup-steps, --eval-every, --save-every or --resume make it a batched "
+                            "run on the numpy engine (chapter 11): a train / validation / test split, progress lines, and "
+                            "`val loss: X.XXXX` at the end.")
     t.add_argument("--data", default=None, help="text file, one document per line (default: the shipped data/names.txt)")
-    t.add_argument("--seed", type=int, default=42, help="seed of the one random generator (shuffle, weights, samples)")
-    t.add_argument("--n-embd", type=int, default=16, help="width of the embeddings and of every layer")
-    t.add_argument("--n-head", type=int, default=4, help="attention heads per layer; must divide --n-embd")
-    t.add_argument("--n-layer", type=int, default=1, help="transformer blocks")
-    t.add_argument("--block-size", type=int, default=16, help="longest context, in characters")
-    t.add_argument("--steps", type=int, default=1000, help="training steps, one document each")
-    t.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate at step 1, decaying linearly to 0")
-    t.add_argument("--beta1", type=float, default=0.85, help="Adam's decay of the mean gradient")
-    t.add_argument("--beta2", type=float, default=0.99, help="Adam's decay of the mean squared gradient")
-    t.add_argument("--engine", choices=ENGINES, default="scalar",
+    # default None: a value given on the command line overrides --preset, which overrides microgpt's default
+    tunable(t, "--seed", int, "seed of the one random generator (shuffle, weights, samples; batched: weights and batches)")
+    tunable(t, "--n-embd", int, "width of the embeddings and of every layer")
+    tunable(t, "--n-head", int, "attention heads per layer; must divide --n-embd")
+    tunable(t, "--n-layer", int, "transformer blocks")
+    tunable(t, "--block-size", int, "longest context, in characters")
+    tunable(t, "--steps", int, "training steps, one document each (batched: --batch-size documents each)")
+    tunable(t, "--lr", float, "Adam's learning rate at step 1 (after the warm-up), decaying linearly to 0")
+    tunable(t, "--beta1", float, "Adam's decay of the mean gradient")
+    tunable(t, "--beta2", float, "Adam's decay of the mean squared gradient")
+    t.add_argument("--engine", choices=ENGINES, default=None,
                    help="scalar: the chapters' Value graph; fused: fewer, bigger Value nodes; numpy: arrays (chapter 09). "
-                   "All three print the same run")
+                   "All three print the same run. Batched runs use numpy (default: scalar, or numpy when batched)")
     add_sampling_args(t)
-    t.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
+    t.add_argument("--save", metavar="PATH", help="write a checkpoint here after training (batched: also every --save-every "
+                   "steps, on Ctrl-C, and the best validation weights beside it as NAME.best.json)")
+    batched = t.add_argument_group("batched training (chapter 11)")
+    batched.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                         help="a named recipe; big: " + ", ".join(f"{PRESET_NAMES.get(k, k)}={v}" for k, v in PRESETS["big"].items()))
+    tunable(batched, "--batch-size", int, "documents per step")
+    tunable(batched, "--warmup-steps", int, "steps of linear learning-rate warm-up before the decay")
+    tunable(batched, "--eval-every", int, "measure the validation loss every this many steps (and at the end)")
+    tunable(batched, "--save-every", int, "write the resumable --save checkpoint every this many steps (0: at the end only)")
+    batched.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH (give the same options it was started with)")
 
     s = commands.add_parser("sample", help="sample names from a saved checkpoint", formatter_class=defaults)
     s.add_argument("--checkpoint", required=True, metavar="PATH", help="a file written by train --save")
     s.add_argument("--seed", type=int, default=42, help="seed of the random generator")
     add_sampling_args(s)
 
+    e = commands.add_parser("evaluate", formatter_class=defaults,
+                            help="the loss per character of a checkpoint on the validation or test names")
+    e.add_argument("--checkpoint", required=True, metavar="PATH", help="a file written by train --save (either kind)")
+    e.add_argument("--split", choices=("val", "test", "train"), default="val", help="which names of data.split_docs to measure")
+    e.add_argument("--data", default=None, help="text file, one document per line (default: the shipped data/names.txt)")
+
     b = commands.add_parser("bench", help="time training steps of each engine at the default settings", formatter_class=defaults)
     b.add_argument("--steps", type=int, default=10, help="steps to time per engine (the numpy engine repeats them 10 times)")
     b.add_argument("--engine", choices=ENGINES + ("all",), default="all", help="which engine to time")
     return parser
+
+
+# microgpt's settings, and those of a batched run; --preset replaces some, the command line any
+TRAIN_DEFAULTS = dict(seed=42, n_embd=16, n_head=4, n_layer=1, block_size=16, steps=1000, lr=0.01, beta1=0.85, beta2=0.99,
+                      batch_size=32, warmup_steps=0, eval_every=100, save_every=0)
+BATCHED_ONLY = ("batch_size", "warmup_steps", "eval_every", "save_every")
+
+
+def tunable(parser, flag, type, help):
+    dest = flag[2:].replace("-", "_")
+    parser.add_argument(flag, type=type, default=None, help=f"{help} (default: {TRAIN_DEFAULTS[dest]})")
+
+
+def resolve_train_args(args):
+    """Fill in every setting left out: the preset's value if it has one, else microgpt's default."""
+    given = {k for k in TRAIN_DEFAULTS if getattr(args, k) is not None}
+    args.batched = bool(args.preset or args.resume or given & set(BATCHED_ONLY))
+    preset = {PRESET_NAMES.get(k, k): v for k, v in PRESETS[args.preset].items()} if args.preset else {}
+    for key, default in TRAIN_DEFAULTS.items():
+        if key not in given:
+            setattr(args, key, preset.get(key, default))
+    if args.batched and args.engine not in (None, "numpy"):
+        raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine}")
+    args.engine = args.engine or ("numpy" if args.batched else "scalar")
+    return args
 
 
 def add_sampling_args(parser):
@@ -93,12 +152,17 @@ def print_samples(model, tokenizer, rng, num_samples, temperature, sample_names=
 
 
 def run_train(args):
+    resolve_train_args(args)
     # check everything before the minutes of training, not after
     check_temperature(args.temperature)
     if args.num_samples < 1:
         raise ValueError(f"--num-samples must be at least 1, got {args.num_samples}")
     if args.steps < 1:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    if args.save:
+        check_writable(args.save)
+    if args.batched:
+        return run_batched(args)
     rng = random.Random(args.seed)
     docs = shuffled(load_docs(args.data), rng)
     tokenizer = Tokenizer.from_docs(docs)
@@ -109,11 +173,159 @@ def run_train(args):
     model = engine.model(config, rng)
     print(f"num params: {sum(count_params(config).values())}")
     optimizer = engine.optimizer(model, args.steps, args.lr, args.beta1, args.beta2)
-    loss_history = engine.train(model, tokenizer, docs, args.steps, optimizer,
-                                callback=lambda *a: print(format_step(*a), flush=True))
+    loss_history = []
+
+    def report(step, num_steps, loss):
+        loss_history.append(loss)
+        print(format_step(step, num_steps, loss), flush=True)
+        if interrupted.requested:  # at a step boundary: the weights are whole
+            raise Interrupted(step + 1)
+
+    with CtrlC() as interrupted:
+        try:
+            engine.train(model, tokenizer, docs, args.steps, optimizer, callback=report)
+        except Interrupted as stop:
+            print(file=sys.stderr)
+            if args.save:
+                save_checkpoint(args.save, engine.to_gpt(model), tokenizer, stop.step, loss_history)
+                print(f"interrupted after step {stop.step} of {args.steps}; the weights so far are in {args.save} "
+                      "(microgpt's plain run does not resume: batched runs, e.g. --batch-size 1, do)", file=sys.stderr)
+            else:
+                print(f"interrupted after step {stop.step} of {args.steps}; nothing saved (give --save PATH to keep a run)", file=sys.stderr)
+            return 130
     if args.save:
         save_checkpoint(args.save, engine.to_gpt(model), tokenizer, args.steps, loss_history)
     print_samples(model, tokenizer, rng, args.num_samples, args.temperature, engine.sample_names)
+
+
+class Interrupted(Exception):
+    """Ctrl-C was pressed; raised at the next step boundary, after `step` steps."""
+
+    def __init__(self, step):
+        super().__init__(f"interrupted after step {step}")
+        self.step = step
+
+
+class CtrlC:
+    """Within `with CtrlC() as c:`, a first Ctrl-C only sets `c.requested` (training stops cleanly at the
+    end of the step); a second one interrupts at once, as usual."""
+
+    def __enter__(self):
+        self.requested = False
+        self._previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum, frame):
+            if self.requested:
+                raise KeyboardInterrupt
+            self.requested = True
+            print("\nCtrl-C: stopping at the end of this step (press again to quit at once)", file=sys.stderr, flush=True)
+
+        try:
+            signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread: Ctrl-C keeps its usual meaning
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def build_tokenizer(args, docs):
+    """The tokenizer of a batched run, from all its documents (so no validation character is unknown)."""
+    return Tokenizer.from_docs(docs)
+
+
+def run_batched(args):
+    from . import batch_train as bt
+    from .numpy_model import sample_names as numpy_sample_names
+
+    config = bt.RunConfig(args.steps, args.batch_size, args.lr, args.warmup_steps, args.beta1, args.beta2, args.seed,
+                          args.eval_every, args.save_every)
+    split = split_docs(load_docs(args.data))
+    tokenizer = build_tokenizer(args, split.train + split.val + split.test)
+    gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+    too_long = [doc for doc in split.val + split.test if len(tokenizer.tokenize(doc)) - 1 > gpt_config.block_size]
+    if too_long:
+        raise ValueError(f"{len(too_long)} held-out documents need more than --block-size {gpt_config.block_size} "
+                         f"predictions (e.g. {too_long[0]!r}); raise --block-size")
+    if args.resume:
+        run = bt.resume_run(args.resume, gpt_config, config, tokenizer, split.train)
+    else:
+        run = bt.start_run(gpt_config, config)
+    print(f"num docs: {len(split.train)} train, {len(split.val)} val, {len(split.test)} test")
+    print(f"vocab size: {tokenizer.vocab_size}")
+    print(f"num params: {run.model.flat.size}")
+    print(f"settings: {', '.join(f'{k}={v}' for k, v in dataclasses.asdict(gpt_config).items() if k != 'vocab_size')}, "
+          f"{', '.join(f'{k}={v}' for k, v in dataclasses.asdict(config).items())}")
+    if run.step:
+        print(f"resuming after step {run.step} from {args.resume}")
+    progress = Progress(run)
+    with CtrlC() as interrupted:
+        bt.train_run(run, tokenizer, split.train, split.val, save_path=args.save, callback=progress,
+                     should_stop=lambda: interrupted.requested)
+    if run.step < config.num_steps:
+        if args.save:
+            bt.save_run(args.save, run, tokenizer, split.train)
+            command = shlex.join(["python", "-m", "microgpt_lib", *[a for a in progress_argv(args)], "--resume", args.save])
+            print(f"interrupted after step {run.step} of {config.num_steps}; saved to {args.save}; resume with:\n  {command}", file=sys.stderr)
+        else:
+            print(f"interrupted after step {run.step} of {config.num_steps}; nothing saved (give --save PATH to keep a run)", file=sys.stderr)
+        return 130
+    if args.save:
+        print(f"saved {args.save} (resumable) and {bt.best_path(args.save)} (best validation loss, {run.best_val:.4f})")
+    print_samples(run.model, tokenizer, run.rng, args.num_samples, args.temperature, numpy_sample_names)
+    print(f"val loss: {run.val_history[-1][1]:.4f}")
+
+
+def progress_argv(args):
+    """The command line of this run without --resume (to print how to resume it)."""
+    argv, skip = [], False
+    for arg in args.argv:
+        if skip:
+            skip = False
+        elif arg == "--resume":
+            skip = True
+        elif not arg.startswith("--resume="):
+            argv.append(arg)
+    return argv
+
+
+class Progress:
+    """A line at every evaluation (and at least every 30 s): steps done, rate, time left, train and val loss."""
+
+    def __init__(self, run, every_seconds=30.0):
+        self.start_step, self.start_time = run.step, time.perf_counter()
+        self.last_print, self.last_step, self.every_seconds = self.start_time, run.step, every_seconds
+
+    def __call__(self, run, val_loss):
+        now = time.perf_counter()
+        if val_loss is None and now - self.last_print < self.every_seconds and run.step < run.config.num_steps:
+            return
+        done, total = run.step, run.config.num_steps
+        rate = (done - self.start_step) / max(now - self.start_time, 1e-9)
+        left = (total - done) / rate if rate > 0 else float("inf")
+        recent = run.loss_history[self.last_step :] or run.loss_history[-1:]
+        val = f"{run.val_history[-1][1]:.4f}" if run.val_history else "-"
+        print(f"step {done:{len(str(total))}d}/{total} | {100 * done / total:3.0f}% | {rate:6.1f} steps/s | "
+              f"{format_duration(left)} left | train {sum(recent) / len(recent):.4f} | val {val}", flush=True)
+        self.last_print, self.last_step = now, done
+
+
+def format_duration(seconds):
+    if seconds == float("inf"):
+        return "?"
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def run_evaluate(args):
+    from .numpy_model import evaluate
+
+    checkpoint = load_checkpoint(args.checkpoint, engine="numpy")
+    docs = getattr(split_docs(load_docs(args.data)), args.split)
+    print(f"{args.split} loss: {evaluate(checkpoint.model, checkpoint.tokenizer, docs):.4f}")
 
 
 def run_sample(args):
@@ -159,14 +371,16 @@ def time_steps(engine, config, tokenizer, docs, rounds=1):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    run = {"train": run_train, "sample": run_sample, "bench": run_bench}[args.command]
+    args.argv = argv
+    run = {"train": run_train, "sample": run_sample, "evaluate": run_evaluate, "bench": run_bench}[args.command]
     try:
-        run(args)
+        status = run(args)
     except (ValueError, OSError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0

@@ -57,7 +57,7 @@ def saved_payload(trained, tmp_path):
     [
         (lambda text, p: text[: len(text) // 2], "is not valid JSON"),
         (lambda text, p: "hello", "is not valid JSON"),
-        (lambda text, p: json.dumps({**p, "version": 99}), "format version 99; this library reads version 1"),
+        (lambda text, p: json.dumps({**p, "version": 99}), "format version 99; this library reads versions 1 and 2"),
         (lambda text, p: json.dumps({**p, "format": "other"}), "is not a microgpt checkpoint"),
         (lambda text, p: json.dumps({k: v for k, v in p.items() if k != "loss_history"}), "lacks loss_history"),
         (lambda text, p: json.dumps({**p, "uchars": p["uchars"] + "z"}), "but its config says vocab_size"),

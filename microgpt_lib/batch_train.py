@@ -1,0 +1,180 @@
+"""Training at scale (chapter 11): minibatches, a validation split, checkpoints that resume exactly.
+
+microgpt trains on one name a step and never holds anything out. Here, on the NumPy engine:
+each step averages the loss over a batch of names (padded, with a mask), the validation split
+is measured every `eval_every` steps, and a checkpoint holds everything the next step depends
+on (weights, Adam's moments, the step, the random generator's state), so a run that is
+interrupted and resumed ends with exactly the weights of one that was not.
+"""
+import dataclasses
+import hashlib
+import math
+import pathlib
+import random
+
+import numpy as np
+
+from .checkpoint import load_checkpoint, save_run_checkpoint
+from .model import GPTConfig
+from .numpy_model import Adam, NumpyGPT, evaluate, pad_batch
+from .tensor import log_softmax, pick
+from .train import diverged
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """How to train; the model's own shape is a `GPTConfig`."""
+
+    num_steps: int = 1000
+    batch_size: int = 32  # names per step
+    lr: float = 0.01  # peak learning rate
+    warmup_steps: int = 0  # steps of linear warm-up before the linear decay to 0
+    beta1: float = 0.85
+    beta2: float = 0.99
+    seed: int = 42  # the generator of the initial weights and of every batch
+    eval_every: int = 100  # measure the validation split every this many steps (and at the end)
+    save_every: int = 0  # write the resumable checkpoint every this many steps (0: only at the end)
+
+    def __post_init__(self):
+        for name in ("num_steps", "batch_size", "eval_every"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                raise ValueError(f"{name} must be a whole number of at least 1, got {getattr(self, name)!r}")
+        if not (isinstance(self.save_every, int) and self.save_every >= 0):
+            raise ValueError(f"save_every must be a whole number, 0 or more, got {self.save_every!r}")
+
+
+# the bigger model: `python -m microgpt_lib train --preset big` (flags override any of these)
+PRESETS = {
+    "big": dict(n_embd=64, n_head=4, n_layer=2, block_size=16, num_steps=5000, batch_size=32, lr=0.01,
+                warmup_steps=200, beta1=0.9, beta2=0.99, eval_every=250, save_every=1000),
+}
+
+
+def masked_loss(model, token_lists):
+    """The mean next-token loss over every real prediction of the batch; padding counts for nothing.
+
+    Every predicted character weighs the same (a long name counts more than a short one), which
+    is what `evaluate` measures; microgpt's `batch_loss` instead gives each name the same weight.
+    """
+    inputs, targets, mask = pad_batch(token_lists, model.config.block_size, pad_id=0)
+    log_probs = log_softmax(model(inputs))  # (B, T, vocab_size), never log(0)
+    return -(pick(log_probs, targets) * (mask / mask.sum())).sum()
+
+
+def fingerprint(docs):
+    """A short hash of the training documents, in order: a resumed run must train on the same data."""
+    return hashlib.sha256("\n".join(docs).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclasses.dataclass
+class Run:
+    """A run in progress: everything the next step depends on, and what was measured so far."""
+
+    model: NumpyGPT
+    optimizer: Adam
+    rng: random.Random
+    config: RunConfig
+    step: int = 0  # steps done
+    loss_history: list = dataclasses.field(default_factory=list)  # the training loss of every step
+    val_history: list = dataclasses.field(default_factory=list)  # [step, validation loss] pairs
+
+    @property
+    def best_val(self):
+        return min((loss for _, loss in self.val_history), default=math.inf)
+
+
+def start_run(gpt_config, config):
+    """A fresh run: weights drawn from `random.Random(config.seed)`, which then draws the batches."""
+    rng = random.Random(config.seed)
+    model = NumpyGPT(gpt_config, rng)
+    optimizer = Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps)
+    return Run(model, optimizer, rng, config)
+
+
+def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):
+    """Write `run` to `path`; `resumable` adds Adam's moments and the generator's state (exact resume)."""
+    extra = {"run": dataclasses.asdict(run.config), "data": fingerprint(train_docs), "val_history": run.val_history}
+    if resumable:
+        version, internal, gauss_next = run.rng.getstate()
+        extra["optimizer"] = run.optimizer.state_dict()
+        extra["rng_state"] = [version, list(internal), gauss_next]
+    save_run_checkpoint(path, run.model, tokenizer, run.step, run.loss_history, dtype=dtype, **extra)
+
+
+def resume_run(path, gpt_config, config, tokenizer, train_docs):
+    """The run saved at `path`, ready to continue; an error in one line if it was another run."""
+    saved = load_checkpoint(path, engine="numpy")
+    where = f"cannot resume from {str(path)!r}:"
+    if "optimizer" not in saved.extra or "rng_state" not in saved.extra:
+        raise ValueError(f"{where} it holds weights only (no optimizer or generator state); it was not saved to resume")
+    wanted = {**dataclasses.asdict(gpt_config), **dataclasses.asdict(config)}
+    had = {**dataclasses.asdict(saved.model.config), **saved.extra.get("run", {})}
+    # save_every and eval_every only decide when to look, not what is computed
+    diffs = [f"{k}={had.get(k)!r} (this run: {v!r})" for k, v in wanted.items() if k not in ("save_every", "eval_every") and had.get(k) != v]
+    if saved.tokenizer.to_dict() != tokenizer.to_dict():
+        diffs.append("another tokenizer")
+    if saved.extra.get("data") != fingerprint(train_docs):
+        diffs.append("other training data")
+    if diffs:
+        raise ValueError(f"{where} it was trained with {', '.join(diffs)}")
+    model = saved.model
+    optimizer = Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps)
+    optimizer.load_state_dict(saved.extra["optimizer"])
+    version, internal, gauss_next = saved.extra["rng_state"]
+    rng = random.Random()
+    rng.setstate((version, tuple(internal), gauss_next))
+    return Run(model, optimizer, rng, config, saved.step, list(saved.loss_history), [list(p) for p in saved.extra["val_history"]])
+
+
+def best_path(path):
+    """Where the best-validation weights of a run saved at `path` go: run.json -> run.best.json."""
+    path = pathlib.Path(path)
+    return path.with_name(f"{path.stem}.best{path.suffix or '.json'}")
+
+
+def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=None, should_stop=None):
+    """Train `run` from its current step to `run.config.num_steps`; returns it.
+
+    Each step: a batch of `batch_size` names drawn with `run.rng`, the masked loss, backward,
+    Adam. Every `eval_every` steps and at the end the validation loss is measured, and with
+    `save_path` the best weights so far go to `best_path(save_path)`; every `save_every` steps
+    and at the end the whole run goes to `save_path`. `callback(run, val_loss)` after each step
+    (val_loss is None between evaluations). `should_stop()` is asked before each step: True
+    ends the run early at a step boundary, in a state that resumes exactly (the caller saves it).
+    """
+    config = run.config
+    if len(train_docs) < config.batch_size:
+        raise ValueError(f"batch_size={config.batch_size} is more than the {len(train_docs)} training documents")
+    if not val_docs:
+        raise ValueError("no validation documents")
+    while run.step < config.num_steps:
+        if should_stop is not None and should_stop():
+            break
+        step = run.step
+        batch = run.rng.sample(train_docs, config.batch_size)  # without repeats within a step
+        with np.errstate(all="ignore"):  # an overflow shows up as a loss that is not finite, below
+            loss = masked_loss(run.model, [tokenizer.tokenize(doc) for doc in batch])
+        loss_value = float(loss.data)
+        if not math.isfinite(loss_value):
+            raise diverged(step, loss_value)
+        loss.backward()
+        run.optimizer.step(step)
+        run.loss_history.append(loss_value)
+        run.step = step + 1
+        val_loss = None
+        if run.step % config.eval_every == 0 or run.step == config.num_steps:
+            val_loss = evaluate(run.model, tokenizer, val_docs)
+            improved = val_loss < run.best_val
+            run.val_history.append([run.step, val_loss])
+            if improved and save_path is not None:
+                save_run(best_path(save_path), run, tokenizer, train_docs, resumable=False)
+        if save_path is not None and ((config.save_every and run.step % config.save_every == 0) or run.step == config.num_steps):
+            save_run(save_path, run, tokenizer, train_docs)
+        if callback is not None:
+            callback(run, val_loss)
+    return run
+
+
+def gpt_config_for(tokenizer, n_embd=16, n_head=4, n_layer=1, block_size=16):
+    """The model's shape for this tokenizer."""
+    return GPTConfig(tokenizer.vocab_size, n_embd, n_head, n_layer, block_size)
