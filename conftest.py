@@ -66,6 +66,7 @@ def long_tests_first(items, known_slow=KNOWN_SLOW_NOTEBOOKS):
     return [item for _, scope_items in ordered for item in scope_items]
 
 
+@pytest.hookimpl(trylast=True)  # after any other hook that adds markers (a notebook marked slow, say)
 def pytest_collection_modifyitems(config, items):
     skip_torch_chapter_without_torch(items)
     items[:] = long_tests_first(items)

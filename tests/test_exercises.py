@@ -172,12 +172,20 @@ def label_of(ex, index):
     return f"<{ex.notebook.relative_to(ROOT)} cell {index}>"
 
 
+def is_check(cell):
+    return bool(grading(cell).get("grade")) and not grading(cell).get("solution")
+
+
 def run_until_solution(ex):
-    """A fresh namespace with every code cell before the solution cell run (as solved)."""
+    """A fresh namespace with every code cell before the solution cell run (as solved).
+
+    The check cells of earlier exercises are left out: they define nothing, each runs in its own
+    test, and some take many seconds (chapter 08's train a model).
+    """
     namespace = {"__name__": "__main__"}
     for i in range(ex.solution_index):
         cell = ex.cells[i]
-        if cell["cell_type"] == "code":
+        if cell["cell_type"] == "code" and not is_check(cell):
             try:
                 run_cell(source_of(cell), namespace, label_of(ex, i))
             except Exception as err:
@@ -321,6 +329,10 @@ def test_exercise_layout(ex):
     """Heading '## Exercise k: title (N points)', solution region, a check cell, raises-exception tags."""
     assert ex.check is not None, f"no graded check cell follows the solution cell {ex.grade_id}"
     assert ex.check["cell_type"] == "code" and grading(ex.check).get("locked"), f"the check of {ex.grade_id} must be a locked code cell"
+    assert re.fullmatch(r"check_\w+\([\w, ]*\)\s*", source_of(ex.check)), (
+        f"the check cell of {ex.grade_id} should be one call, check_name(answer, ...), defining nothing "
+        f"(the tests skip earlier check cells); it is {source_of(ex.check)!r}"
+    )
     assert "### BEGIN SOLUTION" in ex.solution and "### END SOLUTION" in ex.solution, \
         f"{ex.grade_id} has no ### BEGIN SOLUTION / ### END SOLUTION region"
     for cell in (ex.cells[ex.solution_index], ex.check):
