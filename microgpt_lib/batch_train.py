@@ -32,11 +32,12 @@ class RunConfig:
     beta1: float = 0.85
     beta2: float = 0.99
     seed: int = 42  # the generator of the initial weights and of every batch
+    pool_batches: int = 1  # draw this many batches' names at once and sort them by length (1: plain random batches)
     eval_every: int = 100  # measure the validation split every this many steps (and at the end)
     save_every: int = 0  # write the resumable checkpoint every this many steps (0: only at the end)
 
     def __post_init__(self):
-        for name in ("num_steps", "batch_size", "eval_every"):
+        for name in ("num_steps", "batch_size", "pool_batches", "eval_every"):
             if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
                 raise ValueError(f"{name} must be a whole number of at least 1, got {getattr(self, name)!r}")
         if not (isinstance(self.save_every, int) and self.save_every >= 0):
@@ -76,6 +77,7 @@ class Run:
     config: RunConfig
     step: int = 0  # steps done
     loss_history: list = dataclasses.field(default_factory=list)  # the training loss of every step
+    pending: list = dataclasses.field(default_factory=list)  # batches drawn but not yet used (lists of document indices)
     val_history: list = dataclasses.field(default_factory=list)  # [step, validation loss] pairs
 
     @property
@@ -98,6 +100,7 @@ def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):
         version, internal, gauss_next = run.rng.getstate()
         extra["optimizer"] = run.optimizer.state_dict()
         extra["rng_state"] = [version, list(internal), gauss_next]
+        extra["pending"] = run.pending
     save_run_checkpoint(path, run.model, tokenizer, run.step, run.loss_history, dtype=dtype, **extra)
 
 
@@ -123,7 +126,8 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs):
     version, internal, gauss_next = saved.extra["rng_state"]
     rng = random.Random()
     rng.setstate((version, tuple(internal), gauss_next))
-    return Run(model, optimizer, rng, config, saved.step, list(saved.loss_history), [list(p) for p in saved.extra["val_history"]])
+    pending = [list(batch) for batch in saved.extra.get("pending", [])]
+    return Run(model, optimizer, rng, config, saved.step, list(saved.loss_history), pending, [list(p) for p in saved.extra["val_history"]])
 
 
 def best_path(path):
@@ -151,7 +155,7 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
         if should_stop is not None and should_stop():
             break
         step = run.step
-        batch = run.rng.sample(train_docs, config.batch_size)  # without repeats within a step
+        batch = [train_docs[i] for i in next_batch(run, train_docs)]
         with np.errstate(all="ignore"):  # an overflow shows up as a loss that is not finite, below
             loss = masked_loss(run.model, [tokenizer.tokenize(doc) for doc in batch])
         loss_value = float(loss.data)
@@ -173,6 +177,25 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
         if callback is not None:
             callback(run, val_loss)
     return run
+
+
+def next_batch(run, docs):
+    """The document indices of the next batch, drawn with `run.rng`.
+
+    With pool_batches = k > 1, k batches' worth of documents are drawn at once, sorted by
+    length and cut into k batches, used in a random order: names of similar length share a
+    batch, so little of it is padding (each step costs less), and over k steps every name
+    drawn is still used once.
+    """
+    config = run.config
+    if config.pool_batches == 1:
+        return run.rng.sample(range(len(docs)), config.batch_size)  # without repeats within a step
+    if not run.pending:
+        pool = run.rng.sample(range(len(docs)), min(len(docs), config.batch_size * config.pool_batches))
+        pool.sort(key=lambda i: len(docs[i]))  # stable: names of one length stay in their random order
+        run.pending = [pool[start : start + config.batch_size] for start in range(0, len(pool) - config.batch_size + 1, config.batch_size)]
+        run.rng.shuffle(run.pending)
+    return run.pending.pop()
 
 
 def gpt_config_for(tokenizer, n_embd=16, n_head=4, n_layer=1, block_size=16):

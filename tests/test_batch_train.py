@@ -80,18 +80,19 @@ def config(**changes):
 
 def run_state(run):
     return (run.model.flat.tobytes(), run.optimizer.m.tobytes(), run.optimizer.v.tobytes(), run.rng.getstate(),
-            run.step, run.loss_history, run.val_history)
+            run.step, run.loss_history, run.val_history, run.pending)
 
 
-def test_a_run_stopped_saved_and_resumed_ends_exactly_as_one_never_stopped(tmp_path):
-    whole = bt.train_run(bt.start_run(SMALL, config()), TOKENIZER, TRAIN, VAL)
+@pytest.mark.parametrize("pool_batches", [1, 3])
+def test_a_run_stopped_saved_and_resumed_ends_exactly_as_one_never_stopped(tmp_path, pool_batches):
+    whole = bt.train_run(bt.start_run(SMALL, config(pool_batches=pool_batches)), TOKENIZER, TRAIN, VAL)
     assert whole.step == 12 and [s for s, _ in whole.val_history] == [4, 8, 12]
     path = tmp_path / "run.json"
-    first = bt.start_run(SMALL, config())
-    bt.train_run(first, TOKENIZER, TRAIN, VAL, should_stop=lambda: first.step == 5)  # between evaluations
-    assert first.step == 5
+    first = bt.start_run(SMALL, config(pool_batches=pool_batches))
+    bt.train_run(first, TOKENIZER, TRAIN, VAL, should_stop=lambda: first.step == 5)  # between evaluations, mid-pool
+    assert first.step == 5 and len(first.pending) == (1 if pool_batches == 3 else 0)
     bt.save_run(path, first, TOKENIZER, TRAIN)
-    resumed = bt.resume_run(path, SMALL, config(), TOKENIZER, TRAIN)
+    resumed = bt.resume_run(path, SMALL, config(pool_batches=pool_batches), TOKENIZER, TRAIN)
     assert run_state(resumed) == run_state(first)  # everything the next step needs came back
     bt.train_run(resumed, TOKENIZER, TRAIN, VAL)
     assert run_state(resumed) == run_state(whole)
@@ -154,6 +155,17 @@ def test_scalar_model_from_a_version_2_checkpoint_gives_the_same_logits(tmp_path
     bt.save_run(tmp_path / "run.json", run, TOKENIZER, TRAIN)
     scalar = load_checkpoint(tmp_path / "run.json").model
     assert [p.data for p in scalar.params] == run.model.flat.tolist()
+
+
+def test_pooled_batches_are_sorted_by_length_and_use_each_drawn_name_once():
+    docs = [letter * n for n, letter in zip(range(1, 13), "abcdefghijkl")] * 2  # 24 names of 12 lengths
+    run = bt.start_run(SMALL, config(batch_size=4, pool_batches=3))
+    batches = [[docs[i] for i in bt.next_batch(run, docs)] for _ in range(6)]
+    for pool in (batches[:3], batches[3:]):
+        drawn = sorted(len(d) for batch in pool for d in batch)
+        spans = sorted((min(map(len, b)), max(map(len, b))) for b in pool)
+        assert all(hi <= lo2 for (_, hi), (lo2, _) in zip(spans, spans[1:]))  # the batches do not overlap in length
+        assert len(drawn) == 12 and sorted(len(d) for d in sum(pool, [])) == drawn
 
 
 def test_bad_settings_and_too_few_documents():
