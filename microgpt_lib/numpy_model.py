@@ -133,6 +133,7 @@ class Adam:
         self.warmup_steps = warmup_steps
         self.m = np.zeros_like(model.flat)  # running mean of the gradient
         self.v = np.zeros_like(model.flat)  # running mean of the squared gradient
+        self._grad, self._scratch, self._update = (np.empty_like(model.flat) for _ in range(3))  # reused every step
 
     def lr_at(self, step):
         """The learning rate of training step `step` (counted from 0)."""
@@ -158,12 +159,20 @@ class Adam:
         """Update every parameter for training step `step` (counted from 0), then forget the gradients."""
         lr_t = self.lr_at(step)
         beta1, beta2 = self.beta1, self.beta2
-        grad = np.concatenate([np.zeros(p.data.size) if p.grad is None else p.grad.ravel() for p in self.model.params])
-        self.m = beta1 * self.m + (1 - beta1) * grad
-        self.v = beta2 * self.v + (1 - beta2) * grad**2
-        m_hat = self.m / (1 - beta1 ** (step + 1))
-        v_hat = self.v / (1 - beta2 ** (step + 1))
-        self.model.flat -= lr_t * m_hat / (v_hat**0.5 + self.eps)  # in place: every parameter is a view of flat
+        m, v, grad, scratch, update = self.m, self.v, self._grad, self._scratch, self._update
+        np.concatenate([np.zeros(p.data.size) if p.grad is None else p.grad.ravel() for p in self.model.params], out=grad)
+        # microgpt's arithmetic, operation for operation, but in place: a big model's arrays are megabytes,
+        # and allocating fresh ones every step cost more than the arithmetic
+        m *= beta1
+        m += np.multiply(grad, 1 - beta1, out=scratch)  # m = beta1 * m + (1 - beta1) * g
+        v *= beta2
+        v += np.multiply(np.square(grad, out=scratch), 1 - beta2, out=scratch)  # v = beta2 * v + (1 - beta2) * g**2
+        np.divide(m, 1 - beta1 ** (step + 1), out=update)  # m_hat
+        update *= lr_t
+        np.sqrt(np.divide(v, 1 - beta2 ** (step + 1), out=scratch), out=scratch)  # v_hat**0.5
+        scratch += self.eps
+        update /= scratch  # lr_t * m_hat / (v_hat**0.5 + eps)
+        self.model.flat -= update  # in place: every parameter is a view of flat
         for p in self.model.params:
             p.grad = None
 
