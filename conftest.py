@@ -20,6 +20,7 @@ os.environ["PYTHONHASHSEED"] = "0"
 #   3. the rest, largest first (by number of tests, as xdist itself orders them).
 # pytest_collection_modifyitems puts the items in this order (also without xdist), and xdist is told
 # to keep it (--no-loadscope-reorder) instead of re-sorting the modules by their number of tests.
+# The exercise tests, minutes of them, go one chapter per unit (SPLIT_BY_CHAPTER).
 # tests/test_schedule.py checks the order.
 
 # paths from the repository root; seconds under nbval on one core, measured from the notebooks' own
@@ -32,9 +33,32 @@ KNOWN_SLOW_NOTEBOOKS = (
 )
 
 
+# modules whose tests need not share a worker, split into one unit per chapter (the first part of
+# the parameter id, "08_microgpt" in test_solution_passes[08_microgpt-ex08_5_save_and_resume]), so
+# that minutes of exercise checks spread over both workers
+SPLIT_BY_CHAPTER = ("tests/test_exercises.py",)
+
+
 def scope_of(nodeid):
-    """The unit xdist's loadscope hands to one worker: the module, class or notebook of a test."""
+    """The unit one worker takes: the module, class or notebook of a test (xdist's loadscope), or one
+    chapter of a module of SPLIT_BY_CHAPTER."""
+    path, _, rest = nodeid.partition("::")
+    if path in SPLIT_BY_CHAPTER and "[" in rest:
+        return f"{path}::{rest.split('[', 1)[1].split('-', 1)[0].rstrip(']')}"
     return nodeid.rsplit("::", 1)[0]
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: `make test`'s --dist loadscope, with our units
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ChapterScopeScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return scope_of(nodeid)
+
+    return ChapterScopeScheduling(config, log)
 
 
 def file_of(nodeid):

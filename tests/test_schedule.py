@@ -72,3 +72,15 @@ def test_collection_puts_the_slow_tests_first():
     first = set(slow) | set(root_conftest.KNOWN_SLOW_NOTEBOOKS)
     assert set(order[: len(first)]) == first, f"the run starts with {order[:len(first)]}, not with {sorted(first)}"
     assert set(order[: len(slow)]) == set(slow), f"the run starts with {order[:len(slow)]}, not with {slow}"
+
+
+def test_exercise_tests_go_one_chapter_per_unit():
+    scope_of = root_conftest.scope_of
+    assert scope_of("tests/test_exercises.py::test_stub_fails[08_microgpt-ex08_5_save_and_resume]") == \
+        "tests/test_exercises.py::08_microgpt"
+    assert scope_of("tests/test_exercises.py::test_wrong_answer_fails[07_sampling-ex07_4_greedy_name-wrong2]") == \
+        "tests/test_exercises.py::07_sampling"
+    assert scope_of("tests/test_exercises.py::test_no_execution_timestamps[07_sampling]") == "tests/test_exercises.py::07_sampling"
+    assert scope_of("tests/test_exercises.py::test_exercises_up_to_date") == "tests/test_exercises.py"
+    assert scope_of("tests/test_cli.py::test_run[fused-x]") == "tests/test_cli.py"  # other modules: xdist's loadscope
+    assert scope_of("notebooks/06_training.ipynb::Cell 3") == "notebooks/06_training.ipynb"
