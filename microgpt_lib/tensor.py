@@ -7,8 +7,14 @@ derivative is a Jacobian matrix far too big to build, so each node keeps a funct
 `backward` then runs them in reverse topological order, exactly as `Value.backward` does.
 """
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .autograd import topological_order
+
+# One BLAS thread: this engine multiplies small matrices, where more threads only wait for each other,
+# and on a busy machine they spin against other programs (a 128-wide batch step: 2 s instead of 0.15 s).
+# microgpt_lib/__init__ sets the same through the environment; this also covers a NumPy loaded before it.
+threadpool_limits(1, user_api="blas")
 
 
 class Tensor:
