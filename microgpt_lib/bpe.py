@@ -63,10 +63,14 @@ class BPETokenizer:
         self.vocab_size = len(self.vocab) + 1
 
     @classmethod
-    def train(cls, docs, vocab_size):
-        """Learn merges from `docs` until there are `vocab_size` tokens (characters, merges and BOS)."""
+    def train(cls, docs, vocab_size, uchars=None):
+        """Learn merges from `docs` until there are `vocab_size` tokens (characters, merges and BOS).
+
+        The characters are those of `docs`, or `uchars` if given (say, those of every split, so that
+        a held-out name with a letter the training names lack can still be encoded).
+        """
         docs = list(docs)
-        uchars = sorted(set("".join(docs)))
+        uchars = sorted(set("".join(docs))) if uchars is None else sorted(set(uchars))
         num_merges = vocab_size - len(uchars) - 1
         if num_merges < 0:
             raise ValueError(f"vocab_size={vocab_size} is too small: the {len(uchars)} characters and BOS alone need {len(uchars) + 1}")

@@ -94,6 +94,13 @@ def test_vocab_size_out_of_range():
         BPETokenizer.train(["aaabdaaabac"], vocab_size=20)
 
 
+def test_characters_can_come_from_elsewhere():
+    """Merges from the training names, characters from every split: a held-out letter is still known."""
+    tokenizer = BPETokenizer.train(["abab", "ab"], vocab_size=6, uchars="zab")
+    assert tokenizer.uchars == ["a", "b", "z"] and tokenizer.merges == [(0, 1), (3, 3)]
+    assert tokenizer.encode("zabab") == [2, 4]
+
+
 def test_a_merge_can_only_use_tokens_learnt_before_it():
     with pytest.raises(ValueError, match="merge 0 is"):
         BPETokenizer(["a", "b"], [(0, 2)])
