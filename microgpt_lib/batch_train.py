@@ -11,6 +11,7 @@ import hashlib
 import math
 import pathlib
 import random
+import time
 
 import numpy as np
 
@@ -31,6 +32,7 @@ class RunConfig:
     warmup_steps: int = 0  # steps of linear warm-up before the linear decay to 0
     beta1: float = 0.85
     beta2: float = 0.99
+    weight_decay: float = 0.0  # AdamW's decoupled decay of every weight (0: none, as microgpt)
     seed: int = 42  # the generator of the initial weights and of every batch
     pool_batches: int = 1  # draw this many batches' names at once and sort them by length (1: plain random batches)
     eval_every: int = 100  # measure the validation split every this many steps (and at the end)
@@ -79,6 +81,7 @@ class Run:
     loss_history: list = dataclasses.field(default_factory=list)  # the training loss of every step
     pending: list = dataclasses.field(default_factory=list)  # batches drawn but not yet used (lists of document indices)
     val_history: list = dataclasses.field(default_factory=list)  # [step, validation loss] pairs
+    seconds: float = 0.0  # time spent in train_run so far, evaluations and saving included
 
     @property
     def best_val(self):
@@ -89,13 +92,15 @@ def start_run(gpt_config, config):
     """A fresh run: weights drawn from `random.Random(config.seed)`, which then draws the batches."""
     rng = random.Random(config.seed)
     model = NumpyGPT(gpt_config, rng)
-    optimizer = Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps)
+    optimizer = Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps,
+                     weight_decay=config.weight_decay)
     return Run(model, optimizer, rng, config)
 
 
 def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):
     """Write `run` to `path`; `resumable` adds Adam's moments and the generator's state (exact resume)."""
-    extra = {"run": dataclasses.asdict(run.config), "data": fingerprint(train_docs), "val_history": run.val_history}
+    extra = {"run": dataclasses.asdict(run.config), "data": fingerprint(train_docs), "val_history": run.val_history,
+             "seconds": round(run.seconds, 1)}
     if resumable:
         version, internal, gauss_next = run.rng.getstate()
         extra["optimizer"] = run.optimizer.state_dict()
@@ -121,13 +126,23 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs):
     if diffs:
         raise ValueError(f"{where} it was trained with {', '.join(diffs)}")
     model = saved.model
-    optimizer = Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps)
+    optimizer = Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps,
+                     weight_decay=config.weight_decay)
     optimizer.load_state_dict(saved.extra["optimizer"])
     version, internal, gauss_next = saved.extra["rng_state"]
     rng = random.Random()
     rng.setstate((version, tuple(internal), gauss_next))
     pending = [list(batch) for batch in saved.extra.get("pending", [])]
-    return Run(model, optimizer, rng, config, saved.step, list(saved.loss_history), pending, [list(p) for p in saved.extra["val_history"]])
+    return Run(model, optimizer, rng, config, saved.step, list(saved.loss_history), pending,
+               [list(p) for p in saved.extra["val_history"]], saved.extra.get("seconds", 0.0))
+
+
+def compact_copy(source, destination, dtype="float16"):
+    """A small copy of the checkpoint at `source` to ship: its weights rounded to `dtype`, its histories
+    and settings kept, no optimizer or generator state (so it samples and evaluates, but does not resume)."""
+    saved = load_checkpoint(source, engine="numpy")
+    extra = {k: v for k, v in saved.extra.items() if k not in ("optimizer", "rng_state", "pending")}
+    save_run_checkpoint(destination, saved.model, saved.tokenizer, saved.step, saved.loss_history, dtype=dtype, **extra)
 
 
 def best_path(path):
@@ -151,6 +166,7 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
         raise ValueError(f"batch_size={config.batch_size} is more than the {len(train_docs)} training documents")
     if not val_docs:
         raise ValueError("no validation documents")
+    started = time.perf_counter() - run.seconds
     while run.step < config.num_steps:
         if should_stop is not None and should_stop():
             break
@@ -166,12 +182,14 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
         run.loss_history.append(loss_value)
         run.step = step + 1
         val_loss = None
+        run.seconds = time.perf_counter() - started
         if run.step % config.eval_every == 0 or run.step == config.num_steps:
             val_loss = evaluate(run.model, tokenizer, val_docs)
             improved = val_loss < run.best_val
             run.val_history.append([run.step, val_loss])
             if improved and save_path is not None:
                 save_run(best_path(save_path), run, tokenizer, train_docs, resumable=False)
+        run.seconds = time.perf_counter() - started
         if save_path is not None and ((config.save_every and run.step % config.save_every == 0) or run.step == config.num_steps):
             save_run(save_path, run, tokenizer, train_docs)
         if callback is not None:

@@ -68,7 +68,7 @@ def build_parser():
     t = commands.add_parser("train", formatter_class=defaults,
                             help="train from scratch (or resume), print the loss of every step (or progress), then samples",
                             description="With only microgpt's options this is microgpt's run, printed line for line. "
-                            "--preset, --batch-size, --warmup-steps, --eval-every, --save-every or --resume make it a batched "
+                            "--preset, --batch-size, --warmup-steps, --weight-decay, --eval-every, --save-every or --resume make it a batched "
                             "run on the numpy engine (chapter 11): a train / validation / test split, progress lines, and "
                             "`val loss: X.XXXX` at the end.")
     t.add_argument("--data", default=None, help="text file, one document per line (default: the shipped data/names.txt)")
@@ -93,6 +93,7 @@ def build_parser():
                          help="a named recipe; big: " + ", ".join(f"{PRESET_NAMES.get(k, k)}={v}" for k, v in PRESETS["big"].items()))
     tunable(batched, "--batch-size", int, "documents per step")
     tunable(batched, "--warmup-steps", int, "steps of linear learning-rate warm-up before the decay")
+    tunable(batched, "--weight-decay", float, "AdamW's decoupled weight decay (against overfitting)")
     tunable(batched, "--eval-every", int, "measure the validation loss every this many steps (and at the end)")
     tunable(batched, "--save-every", int, "write the resumable --save checkpoint every this many steps (0: at the end only)")
     batched.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH (give the same options it was started with)")
@@ -116,8 +117,8 @@ def build_parser():
 
 # microgpt's settings, and those of a batched run; --preset replaces some, the command line any
 TRAIN_DEFAULTS = dict(seed=42, n_embd=16, n_head=4, n_layer=1, block_size=16, steps=1000, lr=0.01, beta1=0.85, beta2=0.99,
-                      batch_size=32, warmup_steps=0, eval_every=100, save_every=0)
-BATCHED_ONLY = ("batch_size", "warmup_steps", "eval_every", "save_every")
+                      batch_size=32, warmup_steps=0, weight_decay=0.0, eval_every=100, save_every=0)
+BATCHED_ONLY = ("batch_size", "warmup_steps", "weight_decay", "eval_every", "save_every")
 
 
 def tunable(parser, flag, type, help):
@@ -241,8 +242,8 @@ def run_batched(args):
     from . import batch_train as bt
     from .numpy_model import sample_names as numpy_sample_names
 
-    config = bt.RunConfig(args.steps, args.batch_size, args.lr, args.warmup_steps, args.beta1, args.beta2, args.seed,
-                          args.eval_every, args.save_every)
+    config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
+                          beta1=args.beta1, beta2=args.beta2, weight_decay=args.weight_decay, seed=args.seed, eval_every=args.eval_every, save_every=args.save_every)
     split = split_docs(load_docs(args.data))
     tokenizer = build_tokenizer(args, split.train + split.val + split.test)
     gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)

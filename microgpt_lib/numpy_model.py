@@ -116,10 +116,12 @@ class Adam:
     """microgpt's Adam (bias correction, linear decay to 0), on the flat parameter array at once.
 
     `warmup_steps` > 0 (chapter 11) first raises the learning rate linearly from lr / warmup_steps
-    to lr, then decays it linearly to 0 as before; 0 is microgpt's schedule exactly.
+    to lr, then decays it linearly to 0 as before; 0 is microgpt's schedule exactly. `weight_decay`
+    > 0 also pulls every weight towards 0 by lr_t * weight_decay of itself each step (AdamW's
+    decoupled decay, which fights overfitting); 0, microgpt's, leaves the update as it was.
     """
 
-    def __init__(self, model, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8, warmup_steps=0):
+    def __init__(self, model, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8, warmup_steps=0, weight_decay=0.0):
         check_num_steps(num_steps)
         if not lr > 0:
             raise ValueError(f"lr must be above 0, got {lr!r}")
@@ -130,7 +132,9 @@ class Adam:
             raise ValueError(f"warmup_steps must be a whole number from 0 to num_steps - 1 = {num_steps - 1}, got {warmup_steps!r}")
         self.model, self.num_steps = model, num_steps
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.warmup_steps = warmup_steps
+        if not weight_decay >= 0:
+            raise ValueError(f"weight_decay must be 0 or more, got {weight_decay!r}")
+        self.warmup_steps, self.weight_decay = warmup_steps, weight_decay
         self.m = np.zeros_like(model.flat)  # running mean of the gradient
         self.v = np.zeros_like(model.flat)  # running mean of the squared gradient
         self._grad, self._scratch, self._update = (np.empty_like(model.flat) for _ in range(3))  # reused every step
@@ -172,6 +176,8 @@ class Adam:
         np.sqrt(np.divide(v, 1 - beta2 ** (step + 1), out=scratch), out=scratch)  # v_hat**0.5
         scratch += self.eps
         update /= scratch  # lr_t * m_hat / (v_hat**0.5 + eps)
+        if self.weight_decay:  # AdamW: shrink every weight, apart from the gradient's step
+            self.model.flat *= 1 - lr_t * self.weight_decay
         self.model.flat -= update  # in place: every parameter is a view of flat
         for p in self.model.params:
             p.grad = None

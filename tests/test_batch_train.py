@@ -184,3 +184,14 @@ def test_a_loss_that_is_not_finite_stops_the_run_with_its_step():
     with pytest.raises(FloatingPointError, match="the loss became nan at step 3; training stopped: lower the learning rate"):
         bt.train_run(run, TOKENIZER, TRAIN, VAL)
     assert run.step == 2 and len(run.loss_history) == 2
+
+
+def test_weight_decay_shrinks_every_weight_and_zero_changes_nothing():
+    model = NumpyGPT(SMALL, random.Random(0))
+    before = model.flat.copy()
+    Adam(model, 10, lr=0.01, weight_decay=0.5).step(0)  # no gradients: only the decay acts
+    np.testing.assert_array_equal(model.flat, before * (1 - 0.01 * 0.5))
+    plain, decayed = (bt.train_run(bt.start_run(SMALL, config(weight_decay=wd)), TOKENIZER, TRAIN, VAL) for wd in (0.0, 0.5))
+    assert np.linalg.norm(decayed.model.flat) < np.linalg.norm(plain.model.flat)
+    with pytest.raises(ValueError, match="weight_decay must be 0 or more, got -1"):
+        Adam(model, 10, weight_decay=-1)

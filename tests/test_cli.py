@@ -1,4 +1,5 @@
 """The command line: the reference runs line for line, and a clear one-line error for bad input."""
+import signal
 import subprocess
 import sys
 
@@ -134,3 +135,79 @@ def test_bench_prints_every_engine_and_its_speed_up():
     assert list(rows) == ["scalar", "fused", "numpy"]
     assert rows["scalar"][-1] == "1.0x" and all(float(r[1]) > 0 for r in rows.values())
     assert result.stdout.splitlines()[-1].startswith("median scalar ")
+
+
+# ---------------------------------------------------------------- batched training (chapter 11)
+
+SMALL_BATCHED = ["--batch-size", "8", "--steps", "30", "--eval-every", "10", "--num-samples", "2"]
+
+
+def test_batched_run_ends_with_the_validation_loss_and_evaluate_agrees(tmp_path):
+    path = tmp_path / "run.json"
+    result = run("train", *SMALL_BATCHED, "--save", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "num docs: 23928 train, 2991 val, 2991 test" and lines[2] == "num params: 4192"
+    assert [line.split("|")[0].strip() for line in lines if line.startswith("step")] == ["step 10/30", "step 20/30", "step 30/30"]
+    assert lines[-1].startswith("val loss: ") and len(lines[-1]) == len("val loss: 2.0000")
+    evaluated = run("evaluate", "--checkpoint", str(path))
+    assert evaluated.returncode == 0 and evaluated.stdout == lines[-1] + "\n"
+    assert (tmp_path / "run.best.json").is_file()
+    test = run("evaluate", "--checkpoint", str(path), "--split", "test")
+    assert test.stdout.startswith("test loss: ") and test.stdout != evaluated.stdout
+
+
+def test_evaluate_reads_the_shipped_checkpoints():
+    for name in ("microgpt_default_1000.json", "microgpt_big.json"):
+        result = run("evaluate", "--checkpoint", str(ROOT / "data" / name))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("val loss: ") and float(result.stdout.split()[-1]) < 2.4
+
+
+def test_preset_values_are_overridden_by_flags():
+    result = run("train", "--preset", "big", "--n-embd", "16", "--n-layer", "1", "--steps", "4", "--eval-every", "2",
+                 "--warmup-steps", "1", "--num-samples", "1")
+    assert result.returncode == 0, result.stderr
+    settings = result.stdout.splitlines()[3]
+    assert "n_embd=16," in settings and "n_layer=1," in settings and "num_steps=4," in settings
+    assert "batch_size=32," in settings and "beta1=0.9," in settings  # from the preset
+
+
+def test_save_to_a_missing_folder_fails_before_training():
+    for args in (["train", "--save", "no/such/dir/run.json"], ["train", "--preset", "big", "--save", "no/such/dir/run.json"]):
+        result = run(*args)
+        assert result.returncode == 2 and result.stdout == ""  # not even the first line of a run
+        assert result.stderr == "error: cannot save to 'no/such/dir/run.json': the folder 'no/such/dir' does not exist\n"
+
+
+def test_a_mismatched_resume_is_one_line(tmp_path):
+    path = tmp_path / "run.json"
+    assert run("train", *SMALL_BATCHED, "--save", str(path)).returncode == 0
+    result = run("train", *SMALL_BATCHED[:-4], "--steps", "60", "--num-samples", "2", "--resume", str(path))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "num_steps=30 (this run: 60)" in result.stderr
+    result = run("train", "--engine", "scalar", "--batch-size", "4")
+    assert result.returncode == 2 and "batched training runs on the numpy engine, not --engine scalar" in result.stderr
+
+
+def test_ctrl_c_saves_and_the_resumed_run_ends_as_an_uninterrupted_one(tmp_path):
+    args = ["train", "--batch-size", "8", "--steps", "400", "--eval-every", "20", "--num-samples", "3"]
+    whole = run(*args)
+    assert whole.returncode == 0, whole.stderr
+    path = tmp_path / "run.json"
+    process = subprocess.Popen([sys.executable, "-m", "microgpt_lib", *args, "--save", str(path)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in iter(process.stdout.readline, ""):
+        if line.startswith("step  40/400"):
+            process.send_signal(signal.SIGINT)
+            break
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted after step" in err and f"--resume {path}" in err and "Traceback" not in err
+    resume_command = err.strip().splitlines()[-1].split()
+    assert resume_command[:3] == ["python", "-m", "microgpt_lib"]
+    resumed = run(*resume_command[3:])
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after step" in resumed.stdout
+    tail = lambda text: text[text.index("--- inference"):]  # samples, then the final validation loss
+    assert tail(resumed.stdout) == tail(whole.stdout)
