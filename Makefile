@@ -48,7 +48,8 @@ $(STAMP): pyproject.toml constraints.txt
 torch: $(TORCH_STAMP)
 
 $(TORCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[course,torch]" -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install --quiet torch -c constraints.txt --index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet -e ".[course,torch]" -c constraints.txt
 	@touch $(TORCH_STAMP)
 
 clean:
