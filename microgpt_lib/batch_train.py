@@ -48,8 +48,8 @@ class RunConfig:
 
 # the bigger model: `python -m microgpt_lib train --preset big` (flags override any of these)
 PRESETS = {
-    "big": dict(n_embd=64, n_head=4, n_layer=2, block_size=16, num_steps=5000, batch_size=32, lr=0.01,
-                warmup_steps=200, beta1=0.9, beta2=0.99, eval_every=250, save_every=1000),
+    "big": dict(n_embd=64, n_head=4, n_layer=3, block_size=16, num_steps=5500, batch_size=32, lr=0.003,
+                warmup_steps=200, beta1=0.9, beta2=0.99, weight_decay=0.1, eval_every=250, save_every=1000),
 }
 
 

@@ -195,3 +195,28 @@ def test_weight_decay_shrinks_every_weight_and_zero_changes_nothing():
     assert np.linalg.norm(decayed.model.flat) < np.linalg.norm(plain.model.flat)
     with pytest.raises(ValueError, match="weight_decay must be 0 or more, got -1"):
         Adam(model, 10, weight_decay=-1)
+
+
+def test_compact_copy_keeps_the_histories_and_drops_the_resume_state(tmp_path):
+    run = bt.train_run(bt.start_run(SMALL, config()), TOKENIZER, TRAIN, VAL)
+    bt.save_run(tmp_path / "run.json", run, TOKENIZER, TRAIN)
+    bt.compact_copy(tmp_path / "run.json", tmp_path / "small.json", "float16")
+    small = load_checkpoint(tmp_path / "small.json", engine="numpy")
+    assert small.loss_history == run.loss_history and small.extra["val_history"] == run.val_history
+    assert not {"optimizer", "rng_state", "pending"} & set(small.extra)
+    assert (tmp_path / "small.json").stat().st_size < (tmp_path / "run.json").stat().st_size / 3
+    with pytest.raises(ValueError, match="it holds weights only"):
+        bt.resume_run(tmp_path / "small.json", SMALL, config(), TOKENIZER, TRAIN)
+
+
+def test_the_shipped_big_model_is_the_presets_and_reaches_the_target():
+    from microgpt_lib.data import data_path, split_docs
+
+    big = load_checkpoint(data_path("microgpt_big.json"), engine="numpy")
+    preset = bt.PRESETS["big"]
+    assert {k: getattr(big.model.config, k) for k in ("n_embd", "n_head", "n_layer", "block_size")} == \
+        {k: preset[k] for k in ("n_embd", "n_head", "n_layer", "block_size")}
+    assert {k: v for k, v in big.extra["run"].items() if k in preset} == {k: v for k, v in preset.items() if k in big.extra["run"]}
+    assert big.step == preset["num_steps"] and len(big.loss_history) == big.step
+    val = bt.evaluate(big.model, big.tokenizer, split_docs().val)
+    assert val <= 2.00 and abs(val - big.extra["val_history"][-1][1]) < 1e-4  # float16 rounding moves it by less

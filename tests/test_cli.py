@@ -211,3 +211,17 @@ def test_ctrl_c_saves_and_the_resumed_run_ends_as_an_uninterrupted_one(tmp_path)
     assert "resuming after step" in resumed.stdout
     tail = lambda text: text[text.index("--- inference"):]  # samples, then the final validation loss
     assert tail(resumed.stdout) == tail(whole.stdout)
+
+
+def test_sample_draws_the_scalar_engines_names_from_the_shipped_checkpoint():
+    import random
+
+    from microgpt_lib.checkpoint import load_checkpoint
+    from microgpt_lib.sample import sample_names
+
+    shipped = ROOT / "data" / "microgpt_default_1000.json"
+    result = run("sample", "--checkpoint", str(shipped), "--seed", "3", "--num-samples", "30")
+    assert result.returncode == 0, result.stderr
+    checkpoint = load_checkpoint(shipped)
+    expected = sample_names(checkpoint.model, checkpoint.tokenizer, random.Random(3), 30, 0.5)
+    assert [line.split(": ", 1)[1] if ": " in line else "" for line in result.stdout.splitlines()[2:]] == expected
