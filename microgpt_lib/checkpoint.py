@@ -35,10 +35,11 @@ class Checkpoint:
     extra: dict = dataclasses.field(default_factory=dict)  # version 2: val_history, run, optimizer, rng_state, ...
 
 
-def save_checkpoint(path, model, tokenizer, step, loss_history):
+def save_checkpoint(path, model, tokenizer, step, loss_history, **extra):
     """Write the checkpoint to a temporary file beside `path`, then rename it over `path`.
 
-    A save that fails half way leaves any previous checkpoint at `path` as it was.
+    A save that fails half way leaves any previous checkpoint at `path` as it was. `extra`
+    (JSON values) is stored beside the rest: an interrupted run's optimizer state, say.
     """
     path = pathlib.Path(path)
     payload = {
@@ -49,6 +50,7 @@ def save_checkpoint(path, model, tokenizer, step, loss_history):
         "step": step,
         "loss_history": list(loss_history),
         "state_dict": {name: [[p.data for p in row] for row in mat] for name, mat in model.state_dict.items()},
+        **extra,
     }
     write_atomically(path, json.dumps(payload, allow_nan=False))  # dumps first: a NaN weight fails before the disk
 

@@ -8,6 +8,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402 (after the thread settings)
 import dataclasses  # noqa: E402
+import json  # noqa: E402
 import random  # noqa: E402
 import shlex  # noqa: E402
 import signal  # noqa: E402
@@ -68,9 +69,9 @@ def build_parser():
     t = commands.add_parser("train", formatter_class=defaults,
                             help="train from scratch (or resume), print the loss of every step (or progress), then samples",
                             description="With only microgpt's options this is microgpt's run, printed line for line. "
-                            "--preset, --batch-size, --warmup-steps, --weight-decay, --eval-every, --save-every or --resume make it a batched "
+                            "--preset, --batch-size, --warmup-steps, --weight-decay, --eval-every or --save-every make it a batched "
                             "run on the numpy engine (chapter 11): a train / validation / test split, progress lines, and "
-                            "`val loss: X.XXXX` at the end.")
+                            "`val loss: X.XXXX` at the end. Either kind, given --save, saves on Ctrl-C, and --resume continues it exactly.")
     t.add_argument("--data", default=None, help="text file, one document per line (default: the shipped data/names.txt)")
     # default None: a value given on the command line overrides --preset, which overrides microgpt's default
     tunable(t, "--seed", int, "seed of the one random generator (shuffle, weights, samples; batched: weights and batches)")
@@ -96,7 +97,8 @@ def build_parser():
     tunable(batched, "--weight-decay", float, "AdamW's decoupled weight decay (against overfitting)")
     tunable(batched, "--eval-every", int, "measure the validation loss every this many steps (and at the end)")
     tunable(batched, "--save-every", int, "write the resumable --save checkpoint every this many steps (0: at the end only)")
-    batched.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH (give the same options it was started with)")
+    t.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH by Ctrl-C or --save-every "
+                   "(give the options it was started with; the resume command is printed on Ctrl-C)")
 
     s = commands.add_parser("sample", help="sample names from a saved checkpoint", formatter_class=defaults)
     s.add_argument("--checkpoint", required=True, metavar="PATH", help="a file written by train --save")
@@ -129,7 +131,8 @@ def tunable(parser, flag, type, help):
 def resolve_train_args(args):
     """Fill in every setting left out: the preset's value if it has one, else microgpt's default."""
     given = {k for k in TRAIN_DEFAULTS if getattr(args, k) is not None}
-    args.batched = bool(args.preset or args.resume or given & set(BATCHED_ONLY))
+    # a plain run (microgpt's) resumes from its own version-1 checkpoint, a batched run from version 2
+    args.batched = bool(args.preset or given & set(BATCHED_ONLY) or (args.resume and saved_version(args.resume) != 1))
     preset = {PRESET_NAMES.get(k, k): v for k, v in PRESETS[args.preset].items()} if args.preset else {}
     for key, default in TRAIN_DEFAULTS.items():
         if key not in given:
@@ -138,6 +141,15 @@ def resolve_train_args(args):
         raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine}")
     args.engine = args.engine or ("numpy" if args.batched else "scalar")
     return args
+
+
+def saved_version(path):
+    """The format version of the checkpoint at `path` (None if unreadable: loading it says why)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def add_sampling_args(parser):
@@ -174,29 +186,68 @@ def run_train(args):
     model = engine.model(config, rng)
     print(f"num params: {sum(count_params(config).values())}")
     optimizer = engine.optimizer(model, args.steps, args.lr, args.beta1, args.beta2)
-    loss_history = []
+    # the training loop draws nothing at random: after the shuffle and the initial weights (drawn again
+    # above, from the same seed), a run is its weights, Adam's m and v, and the step
+    settings = {"seed": args.seed, "steps": args.steps, "lr": args.lr, "beta1": args.beta1, "beta2": args.beta2}
+    loss_history, start_step = [], 0
+    if args.resume:
+        start_step, loss_history = resume_plain_run(args.resume, model, optimizer, config, settings, docs)
+        print(f"resuming after step {start_step} from {args.resume}")
 
     def report(step, num_steps, loss):
         loss_history.append(loss)
         print(format_step(step, num_steps, loss), flush=True)
-        if interrupted.requested:  # at a step boundary: the weights are whole
+        if interrupted.requested and step + 1 < num_steps:  # at a step boundary: the weights are whole
             raise Interrupted(step + 1)
 
     with CtrlC() as interrupted:
         try:
-            engine.train(model, tokenizer, docs, args.steps, optimizer, callback=report)
+            engine.train(model, tokenizer, docs, args.steps, optimizer, callback=report, start_step=start_step)
         except Interrupted as stop:
             print(file=sys.stderr)
             if args.save:
-                save_checkpoint(args.save, engine.to_gpt(model), tokenizer, stop.step, loss_history)
-                print(f"interrupted after step {stop.step} of {args.steps}; the weights so far are in {args.save} "
-                      "(microgpt's plain run does not resume: batched runs, e.g. --batch-size 1, do)", file=sys.stderr)
+                from .batch_train import fingerprint
+
+                state = {"optimizer": {"m": [float(x) for x in optimizer.m], "v": [float(x) for x in optimizer.v]},
+                         "plain_run": {**settings, "data": fingerprint(docs)}}
+                save_checkpoint(args.save, engine.to_gpt(model), tokenizer, stop.step, loss_history, **state)
+                print_resume_hint(args, stop.step, args.steps)
             else:
                 print(f"interrupted after step {stop.step} of {args.steps}; nothing saved (give --save PATH to keep a run)", file=sys.stderr)
             return 130
     if args.save:
         save_checkpoint(args.save, engine.to_gpt(model), tokenizer, args.steps, loss_history)
     print_samples(model, tokenizer, rng, args.num_samples, args.temperature, engine.sample_names)
+
+
+def resume_plain_run(path, model, optimizer, config, settings, docs):
+    """Load an interrupted plain run into `model` and `optimizer`; returns (steps done, loss history)."""
+    from .batch_train import fingerprint
+
+    saved = load_checkpoint(path, config=config)  # another shape is an error that names the difference
+    where = f"cannot resume from {str(path)!r}:"
+    if "plain_run" not in saved.extra or "optimizer" not in saved.extra:
+        raise ValueError(f"{where} it holds weights only (no optimizer state); only a run stopped with Ctrl-C resumes")
+    had = saved.extra["plain_run"]
+    diffs = [f"{k}={had.get(k)!r} (this run: {v!r})" for k, v in settings.items() if had.get(k) != v]
+    if had.get("data") != fingerprint(docs):
+        diffs.append("other training data")
+    if diffs:
+        raise ValueError(f"{where} it was trained with {', '.join(diffs)}")
+    weights = [p.data for p in saved.model.params]
+    if hasattr(model, "flat"):  # the NumPy engine: every parameter is a view of flat
+        model.flat[:] = weights
+    else:
+        for p, x in zip(model.params, weights):
+            p.data = x
+    optimizer.m[:] = saved.extra["optimizer"]["m"]
+    optimizer.v[:] = saved.extra["optimizer"]["v"]
+    return saved.step, list(saved.loss_history)
+
+
+def print_resume_hint(args, step, num_steps):
+    command = shlex.join(["python", "-m", "microgpt_lib", *progress_argv(args), "--resume", args.save])
+    print(f"interrupted after step {step} of {num_steps}; saved to {args.save}; resume with:\n  {command}", file=sys.stderr)
 
 
 class Interrupted(Exception):
@@ -269,8 +320,7 @@ def run_batched(args):
     if run.step < config.num_steps:
         if args.save:
             bt.save_run(args.save, run, tokenizer, split.train)
-            command = shlex.join(["python", "-m", "microgpt_lib", *[a for a in progress_argv(args)], "--resume", args.save])
-            print(f"interrupted after step {run.step} of {config.num_steps}; saved to {args.save}; resume with:\n  {command}", file=sys.stderr)
+            print_resume_hint(args, run.step, config.num_steps)
         else:
             print(f"interrupted after step {run.step} of {config.num_steps}; nothing saved (give --save PATH to keep a run)", file=sys.stderr)
         return 130

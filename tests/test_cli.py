@@ -225,3 +225,40 @@ def test_sample_draws_the_scalar_engines_names_from_the_shipped_checkpoint():
     checkpoint = load_checkpoint(shipped)
     expected = sample_names(checkpoint.model, checkpoint.tokenizer, random.Random(3), 30, 0.5)
     assert [line.split(": ", 1)[1] if ": " in line else "" for line in result.stdout.splitlines()[2:]] == expected
+
+
+def interrupt(args, at_line):
+    """Run `args`, press Ctrl-C once the line starting with `at_line` is out; (return code, stderr)."""
+    process = subprocess.Popen([sys.executable, "-m", "microgpt_lib", *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in iter(process.stdout.readline, ""):
+        if line.startswith(at_line):
+            process.send_signal(signal.SIGINT)
+            break
+    out, err = process.communicate(timeout=120)
+    return process.returncode, err
+
+
+def test_ctrl_c_in_microgpts_own_run_saves_and_resumes_exactly(tmp_path):
+    args = ["train", "--engine", "numpy", "--steps", "300", "--num-samples", "5"]
+    whole = run(*args, "--save", str(tmp_path / "whole.json"))
+    assert whole.returncode == 0, whole.stderr
+    path = tmp_path / "run.json"
+    status, err = interrupt([*args, "--save", str(path)], "step   30 /")
+    assert status == 130 and "Traceback" not in err, err
+    resume_command = err.strip().splitlines()[-1].split()
+    assert resume_command[-2:] == ["--resume", str(path)]
+    interrupted = path.read_bytes()
+    for engine in ("fused", "numpy"):  # every engine computes the same run, so any can continue it
+        path.write_bytes(interrupted)  # (the resumed run's --save overwrites it when it ends)
+        resumed = run(*resume_command[3:], "--engine", engine)
+        assert resumed.returncode == 0, resumed.stderr
+        first_new = resumed.stdout.splitlines()[4]
+        assert resumed.stdout.splitlines()[3].startswith("resuming after step ") and first_new.startswith("step ")
+        assert resumed.stdout[resumed.stdout.index(first_new):] == whole.stdout[whole.stdout.index(first_new):]
+    assert path.read_bytes() == (tmp_path / "whole.json").read_bytes()  # the finished checkpoint, byte for byte
+    path.write_bytes(interrupted)
+    mismatched = run("train", "--engine", "numpy", "--steps", "300", "--lr", "0.02", "--resume", str(path))
+    assert mismatched.returncode == 2 and "it was trained with lr=0.01 (this run: 0.02)" in mismatched.stderr
+    finished = run("train", "--steps", "300", "--resume", str(ROOT / "data" / "microgpt_default_1000.json"))
+    assert finished.returncode == 2 and "it holds weights only" in finished.stderr
