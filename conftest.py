@@ -30,6 +30,10 @@ KNOWN_SLOW_NOTEBOOKS = (
     "notebooks/07_sampling.ipynb",  # about 25 s
     "notebooks/04_attention.ipynb",  # about 20 s
     "notebooks/08_microgpt.ipynb",  # about 20 s
+    "notebooks/09_efficiency.ipynb",  # about 55 s: times every engine, the 1000-step run with NumPy
+    "notebooks/12_bpe.ipynb",  # about 45 s: trains four small models
+    "notebooks/10_pytorch.ipynb",  # about 35 s
+    "notebooks/11_scaling_up.ipynb",  # about 25 s
 )
 
 

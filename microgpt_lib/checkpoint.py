@@ -42,6 +42,10 @@ def save_checkpoint(path, model, tokenizer, step, loss_history, **extra):
     (JSON values) is stored beside the rest: an interrupted run's optimizer state, say.
     """
     path = pathlib.Path(path)
+    kind = tokenizer.to_dict()["kind"]
+    if kind != "char":  # version 1 keeps only the characters: a subword tokenizer's merges would be lost
+        raise ValueError(f"save_checkpoint writes version 1, which holds a character vocabulary, not a {kind} tokenizer: "
+                         "use save_run_checkpoint (version 2)")
     payload = {
         "format": FORMAT,
         "version": VERSION,

@@ -1,30 +1,23 @@
 """The command line: `python -m microgpt_lib train | sample | evaluate | bench`."""
-import os
+import argparse
+import dataclasses
+import json
+import random
+import shlex
+import signal
+import statistics
+import sys
+import time
+from types import SimpleNamespace
 
-# The NumPy engine multiplies small matrices: one BLAS thread per process is faster than several
-# (which also fight other programs for the cores). Set before NumPy is first imported.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import argparse  # noqa: E402 (after the thread settings)
-import dataclasses  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import shlex  # noqa: E402
-import signal  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from types import SimpleNamespace  # noqa: E402
-
-from . import optim, sample, train as scalar_train  # noqa: E402
-from .checkpoint import check_writable, load_checkpoint, save_checkpoint  # noqa: E402
-from .data import load_docs, shuffled, split_docs  # noqa: E402
-from .model import GPT, GPTConfig, count_params  # noqa: E402
-from .sample import check_temperature  # noqa: E402
-from .tokenizer import Tokenizer  # noqa: E402
-from .train import format_step  # noqa: E402
-from .batch_train import PRESETS  # noqa: E402
+from . import optim, sample, train as scalar_train
+from .checkpoint import check_writable, load_checkpoint, save_checkpoint
+from .data import load_docs, shuffled, split_docs
+from .model import GPT, GPTConfig, count_params
+from .sample import check_temperature
+from .tokenizer import Tokenizer
+from .train import format_step
+from .batch_train import PRESETS
 
 PRESET_NAMES = {"num_steps": "steps"}  # RunConfig's names that the command line spells otherwise
 
@@ -99,6 +92,10 @@ def build_parser():
     tunable(batched, "--save-every", int, "write the resumable --save checkpoint every this many steps (0: at the end only)")
     t.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH by Ctrl-C or --save-every "
                    "(give the options it was started with; the resume command is printed on Ctrl-C)")
+    batched.add_argument("--tokenizer", choices=("char", "bpe"), default="char",
+                         help="char: one token per character; bpe: byte-pair encoding learnt from the training names (chapter 12)")
+    batched.add_argument("--vocab-size", type=int, default=None,
+                         help="with --tokenizer bpe: tokens in all (characters + merges + BOS) (default: 128)")
 
     s = commands.add_parser("sample", help="sample names from a saved checkpoint", formatter_class=defaults)
     s.add_argument("--checkpoint", required=True, metavar="PATH", help="a file written by train --save")
@@ -132,7 +129,10 @@ def resolve_train_args(args):
     """Fill in every setting left out: the preset's value if it has one, else microgpt's default."""
     given = {k for k in TRAIN_DEFAULTS if getattr(args, k) is not None}
     # a plain run (microgpt's) resumes from its own version-1 checkpoint, a batched run from version 2
-    args.batched = bool(args.preset or given & set(BATCHED_ONLY) or (args.resume and saved_version(args.resume) != 1))
+    if args.vocab_size is not None and args.tokenizer != "bpe":
+        raise ValueError(f"--vocab-size {args.vocab_size} needs --tokenizer bpe (the character vocabulary is the data's characters)")
+    args.batched = bool(args.preset or given & set(BATCHED_ONLY) or args.tokenizer != "char"
+                        or (args.resume and saved_version(args.resume) != 1))
     preset = {PRESET_NAMES.get(k, k): v for k, v in PRESETS[args.preset].items()} if args.preset else {}
     for key, default in TRAIN_DEFAULTS.items():
         if key not in given:
@@ -284,9 +284,15 @@ class CtrlC:
         return False
 
 
-def build_tokenizer(args, docs):
-    """The tokenizer of a batched run, from all its documents (so no validation character is unknown)."""
-    return Tokenizer.from_docs(docs)
+def build_tokenizer(args, split):
+    """The tokenizer of a batched run: the characters of every split (so no held-out character is unknown);
+    with --tokenizer bpe, the merges learnt from the training documents only."""
+    uchars = sorted(set("".join(split.train + split.val + split.test)))
+    if args.tokenizer == "bpe":
+        from .bpe import BPETokenizer
+
+        return BPETokenizer.train(split.train, 128 if args.vocab_size is None else args.vocab_size, uchars=uchars)
+    return Tokenizer(uchars)
 
 
 def run_batched(args):
@@ -296,7 +302,7 @@ def run_batched(args):
     config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
                           beta1=args.beta1, beta2=args.beta2, weight_decay=args.weight_decay, seed=args.seed, eval_every=args.eval_every, save_every=args.save_every)
     split = split_docs(load_docs(args.data))
-    tokenizer = build_tokenizer(args, split.train + split.val + split.test)
+    tokenizer = build_tokenizer(args, split)
     gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
     too_long = [doc for doc in split.val + split.test if len(tokenizer.tokenize(doc)) - 1 > gpt_config.block_size]
     if too_long:

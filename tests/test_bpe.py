@@ -200,3 +200,16 @@ def test_sampling_decodes_bpe_tokens(tokenizer_256):
     assert all(isinstance(name, str) and set(name) <= set(tokenizer.uchars) for name in names)
     assert any(len(name) > 16 for name in sample_names(model, tokenizer, random.Random(2), 40, 2.0))  # 16 tokens, more letters
 
+
+
+def test_a_version_1_checkpoint_refuses_a_bpe_tokenizer(tmp_path):
+    import random
+
+    from microgpt_lib.checkpoint import save_checkpoint
+    from microgpt_lib.model import GPT, GPTConfig
+
+    tokenizer = BPETokenizer.train(["aaabdaaabac"], 8)
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, n_embd=4, n_head=1, block_size=4), random.Random(0))
+    with pytest.raises(ValueError, match="not a bpe tokenizer: use save_run_checkpoint"):
+        save_checkpoint(tmp_path / "run.json", model, tokenizer, 0, [])
+    assert not (tmp_path / "run.json").exists()

@@ -5,6 +5,10 @@ import sys
 
 import pytest
 
+from microgpt_lib.bpe import BPETokenizer
+from microgpt_lib.checkpoint import load_checkpoint
+from microgpt_lib.data import split_docs
+
 from conftest import REFERENCE_DIR, ROOT, SPEC_REFERENCE_DIR, reference_file
 
 SEED1 = "microgpt_seed1_embd8_head2_layer2_block8_steps20_temp0.7_samples8.txt"
@@ -262,3 +266,24 @@ def test_ctrl_c_in_microgpts_own_run_saves_and_resumes_exactly(tmp_path):
     assert mismatched.returncode == 2 and "it was trained with lr=0.01 (this run: 0.02)" in mismatched.stderr
     finished = run("train", "--steps", "300", "--resume", str(ROOT / "data" / "microgpt_default_1000.json"))
     assert finished.returncode == 2 and "it holds weights only" in finished.stderr
+
+
+def test_cli_trains_samples_and_evaluates_a_bpe_model(tmp_path):
+    path = tmp_path / "bpe.json"
+    result = run("train", "--tokenizer", "bpe", "--vocab-size", "64", "--batch-size", "8", "--steps", "20",
+                 "--eval-every", "10", "--num-samples", "2", "--save", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "vocab size: 64" in result.stdout.splitlines() and "num params: 5376" in result.stdout.splitlines()
+    saved = load_checkpoint(path, engine="numpy")
+    assert isinstance(saved.tokenizer, BPETokenizer) and len(saved.tokenizer.merges) == 37
+    assert saved.tokenizer.merges == BPETokenizer.train(split_docs().train, 64).merges
+    sampled = run("sample", "--checkpoint", str(path), "--num-samples", "3")
+    assert sampled.returncode == 0, sampled.stderr
+    assert [line.split(":")[0] for line in sampled.stdout.splitlines()[-3:]] == ["sample  1", "sample  2", "sample  3"]
+    evaluated = run("evaluate", "--checkpoint", str(path))
+    assert evaluated.returncode == 0 and evaluated.stdout == result.stdout.splitlines()[-1] + "\n"
+
+
+def test_vocab_size_needs_the_bpe_tokenizer():
+    result = run("train", "--vocab-size", "64", "--steps", "2")
+    assert result.returncode == 2 and "needs --tokenizer bpe" in result.stderr
