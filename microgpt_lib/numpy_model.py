@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .model import GPT, GPTConfig, param_shapes
-from .optim import check_num_steps
+from .optim import check_adam_settings, check_num_steps
 from .sample import check_temperature
 from .autograd import Value
 from .tensor import Tensor, causal_attention, embedding, linear, pick, rmsnorm, softmax
@@ -122,12 +122,7 @@ class Adam:
     """
 
     def __init__(self, model, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8, warmup_steps=0, weight_decay=0.0):
-        check_num_steps(num_steps)
-        if not lr > 0:
-            raise ValueError(f"lr must be above 0, got {lr!r}")
-        for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= beta < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        check_adam_settings(num_steps, lr, beta1, beta2)
         if not (isinstance(warmup_steps, int) and 0 <= warmup_steps < num_steps):
             raise ValueError(f"warmup_steps must be a whole number from 0 to num_steps - 1 = {num_steps - 1}, got {warmup_steps!r}")
         self.model, self.num_steps = model, num_steps

@@ -6,16 +6,20 @@ def check_num_steps(num_steps):
         raise ValueError(f"num_steps must be a whole number of at least 1, got {num_steps!r}")
 
 
+def check_adam_settings(num_steps, lr, beta1, beta2):
+    check_num_steps(num_steps)
+    if not lr > 0:
+        raise ValueError(f"lr must be above 0, got {lr!r}")
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= beta < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+
+
 class Adam:
     """Adam with bias correction, and a learning rate that decays linearly to 0 over `num_steps`."""
 
     def __init__(self, params, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
-        check_num_steps(num_steps)
-        if not lr > 0:
-            raise ValueError(f"lr must be above 0, got {lr!r}")
-        for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= beta < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        check_adam_settings(num_steps, lr, beta1, beta2)
         self.params, self.num_steps = params, num_steps
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.m = [0.0] * len(params)  # running mean of the gradient
