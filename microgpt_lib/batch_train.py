@@ -92,9 +92,13 @@ def start_run(gpt_config, config):
     """A fresh run: weights drawn from `random.Random(config.seed)`, which then draws the batches."""
     rng = random.Random(config.seed)
     model = NumpyGPT(gpt_config, rng)
-    optimizer = Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps,
-                     weight_decay=config.weight_decay)
-    return Run(model, optimizer, rng, config)
+    return Run(model, make_optimizer(model, config), rng, config)
+
+
+def make_optimizer(model, config):
+    """The run's Adam, with its schedule and weight decay, on `model`'s weights."""
+    return Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps,
+                weight_decay=config.weight_decay)
 
 
 def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):
@@ -126,8 +130,7 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs):
     if diffs:
         raise ValueError(f"{where} it was trained with {', '.join(diffs)}")
     model = saved.model
-    optimizer = Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps,
-                     weight_decay=config.weight_decay)
+    optimizer = make_optimizer(model, config)
     optimizer.load_state_dict(saved.extra["optimizer"])
     version, internal, gauss_next = saved.extra["rng_state"]
     rng = random.Random()
