@@ -2,14 +2,23 @@
 
     python tools/make_exercises.py          # rewrite exercises/NN_name/ from solutions/NN_name/
     python tools/make_exercises.py --check  # regenerate into a temporary folder; exit 1 if exercises/ differs
+    python tools/make_exercises.py --course-source DIR [NN_name ...]
+                                            # an instructor's nbgrader source folder: DIR/NN_name/NN_exercises.ipynb
 
 Every folder of solutions/ that holds notebooks is an nbgrader assignment. nbgrader's own
 `generate_assignment` (without a database, with --force) turns each `### BEGIN SOLUTION` ... `### END SOLUTION`
-region into `# YOUR CODE HERE` + `raise NotImplementedError()`, clears outputs and execution
-counts, and locks the cells. This script then makes the result deterministic (it drops the
-per-run execution timestamps that Jupyter stores in cell metadata, and writes the JSON in one
-canonical form) and makes sure every solution and check cell keeps its `raises-exception`
-tag, so that Run All goes on past an unsolved exercise.
+region into `# YOUR CODE HERE` + `raise NotImplementedError()`, removes the hidden cases
+(`### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`), clears outputs and execution counts, and
+locks the cells. This script then gives the learners' copy its own name and title, so that the two
+never look alike in JupyterLab's tabs (solutions/02_autograd/02_solutions.ipynb, titled "# Chapter 02
+solutions: ...", becomes exercises/02_autograd/02_exercises.ipynb, titled "# Chapter 02 exercises:
+..."; the title cell carries no nbgrader metadata, so autograde never compares it), makes the result
+deterministic (it drops the per-run execution timestamps that Jupyter stores in cell metadata, and
+writes the JSON in one canonical form) and makes sure every solution and check cell keeps its
+`raises-exception` tag, so that Run All goes on past an unsolved exercise.
+
+nbgrader grades a submitted notebook under its file name, so an instructor's source folder must use the
+learners' names: `--course-source DIR` copies the solutions notebooks there as NN_exercises.ipynb.
 
 exercises/README.md is written by hand and never touched. Any other file in exercises/ that the
 sources no longer produce is removed (and reported). Works from any working directory.
@@ -28,6 +37,27 @@ SOURCE = ROOT / "solutions"
 RELEASE = ROOT / "exercises"
 KEEP = {"README.md"}  # hand-written files at the top of exercises/
 IGNORED = {".ipynb_checkpoints", "__pycache__"}
+SOLUTIONS_SUFFIX, EXERCISES_SUFFIX = "_solutions.ipynb", "_exercises.ipynb"
+TITLE = re.compile(r"^(# Chapter \S+) solutions\b")
+
+
+def student_name(name):
+    """The learners' file name of a solutions notebook: 02_solutions.ipynb -> 02_exercises.ipynb."""
+    if name.endswith(SOLUTIONS_SUFFIX):
+        return name[: -len(SOLUTIONS_SUFFIX)] + EXERCISES_SUFFIX
+    return name
+
+
+def student_title(nb, path):
+    """The title cell of the learners' copy: "# Chapter 02 solutions: ..." -> "# Chapter 02 exercises: ..."."""
+    cell = nb.cells[0] if nb.cells else None
+    if cell is None or cell.cell_type != "markdown" or not TITLE.match(cell.source):
+        return
+    if cell.metadata.get("nbgrader", {}).get("locked"):
+        raise ToolError(f"{path.name}: the title cell says 'solutions' and is locked; the learners' copy changes "
+                        "its title, which autograde would find changed: take the title cell out of nbgrader "
+                        "(no nbgrader metadata), as in solutions/02_autograd/")
+    cell.source = TITLE.sub(r"\1 exercises", cell.source, count=1)
 
 
 class ToolError(Exception):
@@ -84,6 +114,7 @@ def tidy_notebook(path):
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    student_title(nb, path)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # Jupyter's timestamps of the run that made solutions/
         if cell.cell_type != "code":
@@ -114,7 +145,30 @@ def generate(release, workdir):
             raise ToolError(f"nbgrader wrote nothing for solutions/{name}/ (expected {folder})")
         for path in sorted(folder.rglob("*.ipynb")):
             tidy_notebook(path)
+            target = path.with_name(student_name(path.name))
+            if target != path:
+                if target.exists():
+                    raise ToolError(f"solutions/{name}/ holds both {path.name} and {target.name}: keep only {path.name}")
+                path.rename(target)
     return names
+
+
+def course_source(dest, names=None):
+    """Copy the solutions notebooks of `names` (all if None) into the nbgrader source folder `dest`,
+    under the learners' file names: dest/02_autograd/02_exercises.ipynb. Returns the files written."""
+    known = assignments()
+    names = list(names) if names else known
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ToolError(f"no such chapter in solutions/: {', '.join(unknown)} (there are: {', '.join(known)})")
+    written = []
+    for name in names:
+        (dest / name).mkdir(parents=True, exist_ok=True)
+        for path in sorted((SOURCE / name).glob("*.ipynb")):
+            target = dest / name / student_name(path.name)
+            shutil.copyfile(path, target)
+            written.append(target)
+    return written
 
 
 def files_of(folder):
@@ -175,8 +229,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Regenerate exercises/ from solutions/ with nbgrader.")
     parser.add_argument("--check", action="store_true",
                         help="only compare: regenerate into a temporary folder, list the differences, exit 1 if any")
+    parser.add_argument("--course-source", metavar="DIR", type=pathlib.Path,
+                        help="copy the solutions notebooks into the nbgrader source folder DIR under the learners' "
+                             "file names (DIR/NN_name/NN_exercises.ipynb), for an instructor's course folder")
+    parser.add_argument("chapters", nargs="*", help="with --course-source: the chapters to copy (default: all)")
     args = parser.parse_args(argv)
+    if args.chapters and not args.course_source:
+        parser.error("chapters are only given with --course-source")
     try:
+        if args.course_source:
+            written = course_source(args.course_source, args.chapters)
+            for path in written:
+                print(f"written: {path}")
+            return 0
         with tempfile.TemporaryDirectory(prefix="make_exercises_") as tmp:
             workdir = pathlib.Path(tmp)
             new = workdir / "release"
