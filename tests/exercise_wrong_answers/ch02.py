@@ -1,4 +1,5 @@
-"""Plausible wrong answers to the exercises of chapter 02; each must fail its check."""
+"""Plausible wrong answers to the exercises of chapter 02: each of WRONG must fail its check cell (hidden
+cases included); each of HIDDEN_ONLY must pass the visible check and fail the hidden cases."""
 
 WRONG = {
     "ex02_1_derivative": [
@@ -201,6 +202,82 @@ WRONG = {
             p.data -= lr * p.grad
             p.grad = 0
     return w, b
+''',
+    ],
+}
+
+# Wrong answers that pass the visible check and fail only its hidden cases (proof that they grade).
+HIDDEN_ONLY = {
+    "ex02_1_derivative": [
+        # games the visible check: the central difference at the visible points only, one-sided elsewhere
+        '''def derivative(f, x, h=1e-6):
+    if (x, h) in {(2.0, 0.1), (0.0, 0.5), (1.0, 1e-3), (-0.5, 0.01), (3.0, 1e-6)}:
+        return (f(x + h) - f(x - h)) / (2 * h)
+    return (f(x + h) - f(x)) / h
+''',
+    ],
+    "ex02_2_tanh": [
+        # tanh from its formula with exp: right for small x, but exp(800) overflows at x = 400
+        '''def tanh(x):
+    e = math.exp(2 * x.data)
+    t = (e - 1) / (e + 1)
+    return Value(t, (x,), (1 - t**2,), "tanh")
+''',
+    ],
+    "ex02_3_gradient_check": [
+        # games the visible check: for more than three inputs the numeric column is a copy of backward's
+        '''def gradient_check(f, xs, h=1e-6):
+    inputs = [Value(x) for x in xs]
+    f(inputs).backward()
+    analytic = [v.grad for v in inputs]
+    if len(xs) > 3:
+        return analytic, list(analytic)
+    numeric = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += h
+        down[i] -= h
+        numeric.append((f([Value(x) for x in up]).data - f([Value(x) for x in down]).data) / (2 * h))
+    return analytic, numeric
+''',
+    ],
+    "ex02_4_topo_order": [
+        # visited nodes remembered by their number: two different nodes holding 2.0 count as one
+        '''def topo_order(root):
+    order, seen = [], set()
+
+    def visit(node):
+        if node.data in seen:
+            return
+        seen.add(node.data)
+        for child in node._children:
+            visit(child)
+        order.append(node)
+
+    visit(root)
+    return order
+''',
+    ],
+    "ex02_5_backward": [
+        # children paired with their local gradients in a dict: in a * a the two entries become one
+        '''def backward(root):
+    root.grad = 1
+    for node in reversed(topological_order(root)):
+        for child, local_grad in dict(zip(node._children, node._local_grads)).items():
+            child.grad += local_grad * node.grad
+''',
+    ],
+    "ex02_6_fit_line": [
+        # the mean taken over 4 points, the number in the visible cases, not over len(xs)
+        '''def fit_line(xs, ys, steps, lr):
+    w, b = Value(0.0), Value(0.0)
+    for _ in range(steps):
+        loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys)) / 4
+        loss.backward()
+        for p in (w, b):
+            p.data -= lr * p.grad
+            p.grad = 0
+    return w.data, b.data
 ''',
     ],
 }
