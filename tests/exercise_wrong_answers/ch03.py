@@ -1,4 +1,5 @@
-"""Plausible wrong answers to the exercises of chapter 03; each must fail its check."""
+"""Plausible wrong answers to the exercises of chapter 03: each of WRONG must fail its check cell (hidden
+cases included); each of HIDDEN_ONLY must pass the visible check and fail the hidden cases."""
 
 WRONG = {
     "ex03_1_linear": [
@@ -15,83 +16,47 @@ WRONG = {
     return [sum(wi * x[0] for wi in row) for row in w]
 ''',
     ],
-    "ex03_2_softmax": [
-        # the max is not subtracted: exp(1000) overflows
-        '''def softmax(logits):
-    exps = [v.exp() for v in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
+    "ex03_2_silu": [
+        # the local gradient of sigmoid alone: the product rule forgotten
+        '''def silu(x):
+    s = 1 / (1 + math.exp(-x.data)) if x.data >= 0 else math.exp(x.data) / (1 + math.exp(x.data))
+    return Value(x.data * s, (x,), (s * (1 - s),), "silu")
 ''',
-        # the min subtracted instead of the max: exp(800) still overflows
-        '''def softmax(logits):
-    m = min(v.data for v in logits)
-    exps = [(v - m).exp() for v in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
+        # only the first term of the product rule: s, as if sigma did not depend on x
+        '''def silu(x):
+    s = 1 / (1 + math.exp(-x.data)) if x.data >= 0 else math.exp(x.data) / (1 + math.exp(x.data))
+    return Value(x.data * s, (x,), (s,), "silu")
 ''',
-        # plain floats with math.exp: right numbers, but no graph to back-propagate through
-        '''import math
-
-
-def softmax(logits):
-    m = max(v.data for v in logits)
-    exps = [math.exp(v.data - m) for v in logits]
-    total = sum(exps)
-    return [Value(e / total) for e in exps]
+        # the input not recorded: backward cannot reach x
+        '''def silu(x):
+    s = 1 / (1 + math.exp(-x.data)) if x.data >= 0 else math.exp(x.data) / (1 + math.exp(x.data))
+    return Value(x.data * s)
 ''',
-        # divided by the largest exp, not by the sum
-        '''def softmax(logits):
-    m = max(v.data for v in logits)
-    exps = [(v - m).exp() for v in logits]
-    return [e / max(exps, key=lambda e: e.data) for e in exps]
+        # sigma(-x) for sigma(x): a sign slip
+        '''def silu(x):
+    s = 1 / (1 + math.exp(x.data)) if x.data <= 0 else math.exp(-x.data) / (1 + math.exp(-x.data))
+    return Value(x.data * s, (x,), (s * (1 + x.data * (1 - s)),), "silu")
 ''',
     ],
-    "ex03_3_rmsnorm": [
-        # the sum of squares, not the mean: missing 1/n
-        '''def rmsnorm(x):
-    ms = sum(xi * xi for xi in x)
-    scale = (ms + 1e-5) ** -0.5
-    return [xi * scale for xi in x]
+    "ex03_3_log_softmax": [
+        # the max not subtracted: exp(1000) overflows
+        '''def log_softmax(logits):
+    total = sum(math.exp(z) for z in logits)
+    return [z - math.log(total) for z in logits]
 ''',
-        # no epsilon
-        '''def rmsnorm(x):
-    ms = sum(xi * xi for xi in x) / len(x)
-    scale = ms ** -0.5
-    return [xi * scale for xi in x]
+        # the max subtracted inside the exp but not outside the log: every entry off by m
+        '''def log_softmax(logits):
+    m = max(logits)
+    return [z - math.log(sum(math.exp(v - m) for v in logits)) for z in logits]
 ''',
-        # layer norm: the mean subtracted first
-        '''def rmsnorm(x):
-    mean = sum(x) / len(x)
-    centered = [xi - mean for xi in x]
-    var = sum(c * c for c in centered) / len(x)
-    scale = (var + 1e-5) ** -0.5
-    return [c * scale for c in centered]
-''',
-        # multiplied by the root mean square instead of divided
-        '''def rmsnorm(x):
-    ms = sum(xi * xi for xi in x) / len(x)
-    scale = (ms + 1e-5) ** 0.5
-    return [xi * scale for xi in x]
+        # the probabilities, not their logs
+        '''def log_softmax(logits):
+    m = max(logits)
+    exps = [math.exp(z - m) for z in logits]
+    return [e / sum(exps) for e in exps]
 ''',
     ],
-    "ex03_4_cross_entropy": [
-        # sign error: the log-likelihood
-        '''def cross_entropy(logits, target):
-    probs = nn.softmax(logits)
-    return probs[target].log()
-''',
-        # off by one: the token before the target
-        '''def cross_entropy(logits, target):
-    probs = nn.softmax(logits)
-    return -probs[target - 1].log()
-''',
-        # 1 - p instead of -log p
-        '''def cross_entropy(logits, target):
-    probs = nn.softmax(logits)
-    return 1 - probs[target]
-''',
-    ],
-    "ex03_5_softmax_nll_grad": [
+    "ex03_4_softmax_nll_grad": [
         # sign error: onehot - p
         '''def softmax_nll_grad(logits, target):
     m = max(logits)
@@ -108,14 +73,6 @@ def softmax(logits):
     total = sum(exps)
     return [e / total for e in exps]
 ''',
-        # not stable: exp(1000) overflows
-        '''def softmax_nll_grad(logits, target):
-    exps = [math.exp(z) for z in logits]
-    total = sum(exps)
-    grads = [e / total for e in exps]
-    grads[target] -= 1
-    return grads
-''',
         # the 1 subtracted at the wrong place
         '''def softmax_nll_grad(logits, target):
     m = max(logits)
@@ -124,6 +81,71 @@ def softmax(logits):
     grads = [e / total for e in exps]
     grads[target - 1] -= 1
     return grads
+''',
+    ],
+    "ex03_5_rmsnorm_backward": [
+        # only the path through x_j: s * dy, as if s were a constant
+        '''def rmsnorm_backward(x, dy):
+    s = (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5
+    return [s * g for g in dy]
+''',
+        # the path through s with the wrong sign
+        '''def rmsnorm_backward(x, dy):
+    n = len(x)
+    s = (sum(xi * xi for xi in x) / n + 1e-5) ** -0.5
+    dot = sum(g * xi for g, xi in zip(dy, x))
+    return [s * g + s**3 / n * xj * dot for g, xj in zip(dy, x)]
+''',
+        # the 1/n of the mean forgotten in ds/dx
+        '''def rmsnorm_backward(x, dy):
+    n = len(x)
+    s = (sum(xi * xi for xi in x) / n + 1e-5) ** -0.5
+    dot = sum(g * xi for g, xi in zip(dy, x))
+    return [s * g - s**3 * xj * dot for g, xj in zip(dy, x)]
+''',
+    ],
+}
+
+HIDDEN_ONLY = {
+    "ex03_1_linear": [
+        # games the visible check: rows past the fourth (the largest layer it tries) are dropped
+        '''def linear(x, w):
+    return [sum(wi * xi for wi, xi in zip(row, x)) for row in w[:4]]
+''',
+    ],
+    "ex03_2_silu": [
+        # sigmoid as 1 / (1 + exp(-x)) for every x: right until exp(800) overflows at x = -800
+        '''def silu(x):
+    s = 1 / (1 + math.exp(-x.data))
+    return Value(x.data * s, (x,), (s * (1 + x.data * (1 - s)),), "silu")
+''',
+    ],
+    "ex03_3_log_softmax": [
+        # the log of a stable softmax: a probability of exp(-2000) rounds to 0, and log(0) fails
+        '''def log_softmax(logits):
+    m = max(logits)
+    exps = [math.exp(z - m) for z in logits]
+    total = sum(exps)
+    return [math.log(e / total) for e in exps]
+''',
+    ],
+    "ex03_4_softmax_nll_grad": [
+        # not stable: exp(1000) overflows
+        '''def softmax_nll_grad(logits, target):
+    exps = [math.exp(z) for z in logits]
+    total = sum(exps)
+    grads = [e / total for e in exps]
+    grads[target] -= 1
+    return grads
+''',
+    ],
+    "ex03_5_rmsnorm_backward": [
+        # the epsilon left out: invisible on ordinary vectors, a division by zero on a vector of zeros
+        '''def rmsnorm_backward(x, dy):
+    n = len(x)
+    s = (sum(xi * xi for xi in x) / n) ** -0.5
+    dot = sum(g * xi for g, xi in zip(dy, x))
+    return [s * g - s**3 / n * xj * dot for g, xj in zip(dy, x)]
 ''',
     ],
 }
