@@ -630,6 +630,9 @@ def test_check_cell_form_can_fail():
     assert check_cell_problems(good.replace("check_linear(linear)\n###", "check_linear = print\n###"), "ch03")
     assert check_cell_problems(good.replace("cases=", "x=check_other(linear), cases="), "ch03")
     assert check_cell_problems(good + "\ncheck_linear(linear)", "ch03")  # code after the hidden block
+    assert chapter_of(SOLUTIONS / "09b_backprop_by_hand" / "09b_solutions.ipynb") == "ch09b"
+    assert chapter_of(SOLUTIONS / "02_autograd" / "02_solutions.ipynb") == "ch02"
+    assert make_exercises.student_name("09b_solutions.ipynb") == "09b_exercises.ipynb"
     assert split_check(good) == ("from microgpt_lib.checks.ch03 import check_linear\ncheck_linear(linear)\n",
                                  "check_linear(linear, cases=[([1.0], [[2.0]])])\n")
 
