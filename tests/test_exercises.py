@@ -335,18 +335,14 @@ def test_solution_passes(ex, monkeypatch):
 
 @pytest.mark.parametrize("ex", exercise_params())
 def test_stub_fails(ex, monkeypatch):
+    """The stub fails; when its check calls it, the error says which exercise is not done yet (not a bare
+    `NotImplementedError:`; a chapter still converted on another branch is spared that part)."""
     stub = stub_source(ex)
     assert "### BEGIN SOLUTION" not in stub, f"the learner's copy of {ex.grade_id} still holds the solution"
     stage, outcome, _ = run_with(ex, stub, monkeypatch)
     if not isinstance(outcome, BaseException):
         pytest.fail(f"the check of {ex.grade_id} did not fail on the unsolved stub; it printed {outcome[0]!r}")
-
-
-@pytest.mark.parametrize("ex", exercise_params(standard=True, strict=False))
-def test_stub_says_which_exercise_is_not_done(ex, monkeypatch):
-    """Not a bare `NotImplementedError:` at the end of the check: the exercise that is not done yet."""
-    stage, outcome, _ = run_with(ex, stub_source(ex), monkeypatch)
-    if stage == "check" and isinstance(outcome, NotImplementedError):
+    if stage == "check" and isinstance(outcome, NotImplementedError) and ex.chapter not in NOT_YET_CONVERTED:
         assert "not done yet" in str(outcome), (
             f"the check of {ex.grade_id} ends in a bare NotImplementedError{': ' + str(outcome) if str(outcome) else ''} "
             "on the stub; call the learner's code through microgpt_lib.checks.call, which says which "
