@@ -43,6 +43,27 @@ def weighted_sum(out, seed=7):
     return sum((w * v for w, v in zip(weights, out)), Value(0.0))
 
 
+def compare(name, mine, reference, make_inputs, hint, grad_hint, tol=1e-9):
+    """Run `mine` and `reference` on the same fresh inputs; compare outputs, then gradients.
+
+    (Chapter 04's checks use it too.)
+    """
+    __tracebackhide__ = True
+    inputs, ref_inputs = make_inputs(), make_inputs()
+    ref_out = reference(*ref_inputs)
+    out = call(name, mine, *inputs, hint=hint)
+    got = expect_values(name, out, len(ref_out), hint, grad_hint)
+    expected = [v.data for v in ref_out]
+    if not all_close(got, expected, tol):
+        fail(name, fmt(expected), fmt(got), hint)
+    weighted_sum(out).backward()
+    weighted_sum(ref_out).backward()
+    got_grads = [v.grad for v in leaves(inputs)]
+    expected_grads = [v.grad for v in leaves(ref_inputs)]
+    if not all_close(got_grads, expected_grads, max(tol, 1e-7)):
+        fail(f"{name}: the gradients of its inputs after backward", fmt(expected_grads), fmt(got_grads), grad_hint)
+
+
 def expect_floats(name, got, n):
     __tracebackhide__ = True
     if not isinstance(got, list) or not all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
@@ -79,17 +100,7 @@ def check_linear(linear, cases=None):
         name = f"linear(x of {nin}, w of {nout}x{nin}) with x={xs}, w={fmt(ws)}"
         hint = f"output i is sum over j of w[i][j] * x[j]: one number per row of w, so {nout} here"
         grad_hint = "build the outputs from Value operations (* and +) so backward can go through them"
-        inputs, ref_inputs = (values(xs), values(ws)), (values(xs), values(ws))
-        ref_out = nn.linear(*ref_inputs)
-        out = call(name, linear, *inputs, hint=hint)
-        got = expect_values(name, out, len(ref_out), hint, grad_hint)
-        if not all_close(got, [v.data for v in ref_out], 1e-9):
-            fail(name, fmt([v.data for v in ref_out]), fmt(got), hint)
-        weighted_sum(out).backward()
-        weighted_sum(ref_out).backward()
-        got_grads, expected = [v.grad for v in leaves(inputs)], [v.grad for v in leaves(ref_inputs)]
-        if not all_close(got_grads, expected, 1e-9):
-            fail(f"{name}: the gradients of x and w", fmt(expected), fmt(got_grads), grad_hint)
+        compare(name, linear, nn.linear, lambda: (values(xs), values(ws)), hint, grad_hint)
     passed("linear", "w @ x with its gradients, square and not")
 
 
