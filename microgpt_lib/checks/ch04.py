@@ -2,7 +2,6 @@
 import math
 import random
 
-from ..autograd import Value
 from ..model import attention
 from ..nn import softmax
 from . import all_close, call, fail, fmt, passed

@@ -11,7 +11,7 @@ from ..data import data_path
 from ..nn import softmax
 from ..sample import next_token_probs, sample
 from ..tokenizer import Tokenizer
-from . import all_close, call, close, fail, fmt, passed
+from . import all_close, call, fail, fmt, passed
 from .ch05 import tiny_model
 
 
