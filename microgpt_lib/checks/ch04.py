@@ -190,9 +190,11 @@ def check_masked_attention(masked_attention, cases=None):
                          "use Value operations (and nn.softmax) so gradients flow back")
     # the point of the mask: a later key or value changes no earlier output
     qs, ks, vs = (random_vectors(5, 2, 40 + i, 1.5) for i in range(3))
-    before = [[v.data for v in out] for out in masked_attention(values(qs), values(ks), values(vs))]
+    hint = "position t must not see positions after t"
+    before = call("masked_attention", masked_attention, values(qs), values(ks), values(vs), hint=hint)
     ks[-1], vs[-1] = [9.0, -9.0], [5.0, 5.0]
-    after = [[v.data for v in out] for out in masked_attention(values(qs), values(ks), values(vs))]
+    after = call("masked_attention", masked_attention, values(qs), values(ks), values(vs), hint=hint)
+    before, after = [[v.data for v in out] for out in before], [[v.data for v in out] for out in after]
     for t in range(4):
         if not all_close(before[t], after[t], 1e-12):
             fail(f"masked_attention: output {t} after changing the key and value of position 4", fmt(before[t]), fmt(after[t]),
