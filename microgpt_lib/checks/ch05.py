@@ -3,12 +3,13 @@
 In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
 traceback, so that a learner sees their code and the message, not the inside of the check.
 """
+import math
 import random
 
 from ..autograd import Value
 from ..model import GPT, GPTConfig, attention, count_params, mlp
 from ..nn import linear, nll, rmsnorm, softmax
-from . import all_close, call, fail, fmt, passed
+from . import all_close, call, close, fail, fmt, passed
 
 
 def data_of(name, xs, length, what):
@@ -23,29 +24,31 @@ def data_of(name, xs, length, what):
     return [x.data for x in xs]
 
 
-def check_num_params(num_params):
-    """num_params(vocab_size, n_embd, n_layer, block_size) against the library's count_params."""
+def num_params_reference(vocab_size, n_embd, n_layer, block_size, mlp_hidden, tied):
+    outside = (vocab_size + block_size) * n_embd + (0 if tied else vocab_size * n_embd)  # wte, wpe, lm_head
+    return outside + n_layer * (4 * n_embd * n_embd + 2 * mlp_hidden * n_embd)
+
+
+def check_num_params(num_params, cases=None):
+    """num_params(vocab_size, n_embd, n_layer, block_size, mlp_hidden, tied): a count for changed configurations."""
     __tracebackhide__ = True
     name = "num_params"
-    configs = [
-        GPTConfig(),  # microgpt: 4192
-        GPTConfig(n_layer=2),  # a second layer adds its six matrices again
-        GPTConfig(block_size=8),  # fewer positions, fewer rows of wpe
-        GPTConfig(vocab_size=10, n_embd=8, n_head=2, n_layer=3, block_size=4),
-        GPTConfig(n_embd=8, n_head=2, n_layer=2, block_size=8),  # the 2032 of the seed-1 reference run
-    ]
-    for c in configs:
-        expected = sum(count_params(c).values())
-        got = call(name, num_params, c.vocab_size, c.n_embd, c.n_layer, c.block_size, hint="count rows x columns of every matrix")
+    # (vocab_size, n_embd, n_layer, block_size, mlp_hidden, tied)
+    cases = cases or [(27, 16, 1, 16, 64, False), (27, 16, 1, 16, 64, True), (27, 16, 1, 16, 32, False),
+                      (10, 8, 1, 4, 8, True)]
+    for args in cases:
+        expected = num_params_reference(*args)
+        if args[4] == 4 * args[1] and not args[5]:  # microgpt's shape: the library counts it too
+            config = GPTConfig(vocab_size=args[0], n_embd=args[1], n_head=1, n_layer=args[2], block_size=args[3])
+            assert expected == sum(count_params(config).values())
+        got = call(name, num_params, *args, hint="count rows x columns of every matrix")
         if got != expected:
-            fail(
-                name,
-                f"{expected} for vocab_size={c.vocab_size}, n_embd={c.n_embd}, n_layer={c.n_layer}, block_size={c.block_size}",
-                fmt(got),
-                "wte and lm_head are vocab_size x n_embd, wpe is block_size x n_embd; each layer has four "
-                "n_embd x n_embd attention matrices and two MLP matrices of 4*n_embd x n_embd",
-            )
-    passed(name, f"{len(configs)} configurations, 4192 at microgpt's defaults")
+            fail(name, f"{expected} for vocab_size={args[0]}, n_embd={args[1]}, n_layer={args[2]}, block_size={args[3]}, "
+                       f"mlp_hidden={args[4]}, tied={args[5]}", fmt(got),
+                 "wte is vocab_size x n_embd, wpe block_size x n_embd, lm_head vocab_size x n_embd unless it is tied "
+                 "to wte (then it adds nothing); each of the n_layer layers has four n_embd x n_embd attention "
+                 "matrices, mlp_fc1 of mlp_hidden x n_embd and mlp_fc2 of n_embd x mlp_hidden")
+    passed(name, f"{len(cases)} configurations, 4192 at microgpt's defaults")
 
 
 def tiny_model(n_layer=1, n_head=2, seed=0, init_std=0.08):
@@ -60,94 +63,83 @@ def random_vectors(count, n_embd, seed):
     return [[Value(rng.gauss(0, 2.0)) for _ in range(n_embd)] for _ in range(count)]
 
 
-def check_embed(embed):
-    """embed(token_id, pos_id, state_dict) against the first lines of GPT.__call__."""
+def gelu_reference(x):
+    """GELU's tanh form and its derivative, for a float (math.tanh never overflows)."""
+    c = (2 / math.pi) ** 0.5
+    u = c * (x + 0.044715 * x**3)
+    t = math.tanh(u)
+    return 0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+
+
+def check_gelu(gelu, cases=None):
+    """gelu(x) for one Value: the tanh approximation of GELU, value and gradient."""
     __tracebackhide__ = True
-    name = "embed"
-    sd = tiny_model().state_dict
-    hint = "token_id picks a row of wte (vocab_size rows), pos_id a row of wpe (block_size rows)"
-    for token_id, pos_id in [(0, 0), (26, 7), (5, 3), (3, 5)]:
-        expected = [x.data for x in rmsnorm([t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])])]
-        got = data_of(name, call(name, embed, token_id, pos_id, sd, hint=hint), 8, f"token {token_id} at position {pos_id}")
-        if not all_close(got, expected):
-            fail(
-                name,
-                f"{fmt(expected)} for token {token_id} at position {pos_id}",
-                fmt(got),
-                "add row token_id of wte and row pos_id of wpe element by element, then rmsnorm the sum",
-            )
-    passed(name, "token + position, then rmsnorm, for 4 (token, position) pairs")
+    name = "gelu"
+    cases = cases or [-2.0, -0.5, 0.0, 0.5, 1.0, 3.0]
+    for x in cases:
+        expected, expected_grad = gelu_reference(x)
+        xv = Value(x)
+        out = call(name, gelu, xv, hint="build tanh from Value's exp; where exp(2u) would overflow, use exp(-2u)")
+        if not isinstance(out, Value):
+            fail(name, f"a Value for gelu({x})", type(out).__name__,
+                 "build the result from Value operations (*, +, /, .exp()) so that backward goes through it")
+        if not close(out.data, expected, 1e-9):
+            fail(name, f"{fmt(expected)} for gelu({x})", fmt(out.data),
+                 "0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3))), with tanh(u) = (e**2u - 1) / (e**2u + 1)")
+        out.backward()
+        if not close(xv.grad, expected_grad, 1e-7):
+            fail(f"{name}: the gradient at x = {x}", fmt(expected_grad), fmt(xv.grad),
+                 "use Value operations all the way (no .data, no math.tanh on a float) so that backward reaches x")
+    passed(name, f"GELU and its gradient at {len(cases)} points")
 
 
-def check_mlp_block(mlp_block):
-    """mlp_block(x, li, state_dict) against x + mlp(rmsnorm(x)) with the library's pieces, in both layers."""
-    __tracebackhide__ = True
-    name = "mlp_block"
-    sd = tiny_model(n_layer=2, seed=5, init_std=0.5).state_dict  # large weights: every slip shows
-    for li, x in zip([0, 1], random_vectors(2, 8, seed=6)):
-        fc1, fc2 = sd[f"layer{li}.mlp_fc1"], sd[f"layer{li}.mlp_fc2"]
-        expected = [a.data + b.data for a, b in zip(mlp(rmsnorm(x), fc1, fc2), x)]
-        got = data_of(name, call(name, mlp_block, x, li, sd, hint="fc1 is 4*n_embd x n_embd, so it comes first: linear(rmsnorm(x), fc1)"), 8, f"layer {li}")
-        if not all_close(got, expected):
-            fail(
-                name,
-                f"{fmt(expected)} in layer {li}",
-                fmt(got),
-                f"use layer {li}'s matrices (f\"layer{{li}}.mlp_fc1\"); normalise x with rmsnorm, widen with fc1, "
-                "relu, narrow with fc2, then add the block's input x itself (not its normalised copy): the residual",
-            )
-    passed(name, "x + fc2(relu(fc1(rmsnorm(x)))) in layers 0 and 1")
-
-
-def attention_block_reference(x, li, keys, values, sd, n_head):
+def parallel_block_reference(x, li, keys, values, sd, n_head):
     x_norm = rmsnorm(x)
     q = linear(x_norm, sd[f"layer{li}.attn_wq"])
     keys[li].append(linear(x_norm, sd[f"layer{li}.attn_wk"]))
     values[li].append(linear(x_norm, sd[f"layer{li}.attn_wv"]))
-    x_attn = attention(q, keys[li], values[li], n_head)
-    return [a + b for a, b in zip(linear(x_attn, sd[f"layer{li}.attn_wo"]), x)]
+    x_attn = linear(attention(q, keys[li], values[li], n_head), sd[f"layer{li}.attn_wo"])
+    x_mlp = mlp(x_norm, sd[f"layer{li}.mlp_fc1"], sd[f"layer{li}.mlp_fc2"])
+    return [a + b + c for a, b, c in zip(x, x_attn, x_mlp)]
 
 
-def check_attention_block(attention_block):
-    """attention_block(x, li, keys, values, state_dict, n_head) over three positions, cache included."""
+def check_parallel_block(parallel_block, cases=None):
+    """parallel_block(x, li, keys, values, state_dict, n_head) over three positions, cache included."""
     __tracebackhide__ = True
-    name = "attention_block"
-    model = tiny_model(n_layer=2, seed=7, init_std=0.5)
-    hint = "append this position's k and v to keys[li] and values[li] before attention reads them"
-    for li, n_head in [(1, 2), (0, 4)]:
+    name = "parallel_block"
+    hint = "one rmsnorm of x feeds both branches; append k and v to keys[li] and values[li] before attention reads them"
+    # (n_layer of the model, the layer li, n_head, seed)
+    cases = cases or [(1, 0, 2, 7)]
+    for n_layer, li, n_head, seed in cases:
+        model = tiny_model(n_layer=n_layer, seed=seed, init_std=0.5)  # large weights: every slip shows
         keys, values = model.empty_cache()
         my_keys, my_values = model.empty_cache()
-        for pos_id, x in enumerate(random_vectors(3, 8, seed=8 + li)):
-            expected = [v.data for v in attention_block_reference(x, li, keys, values, model.state_dict, n_head)]
-            got = data_of(name, call(name, attention_block, x, li, my_keys, my_values, model.state_dict, n_head, hint=hint),
-                          8, f"position {pos_id}")
+        for pos_id, x in enumerate(random_vectors(3, 8, seed=seed + 1)):
+            expected = data_of(name, parallel_block_reference(x, li, keys, values, model.state_dict, n_head), 8, "")
+            got = data_of(name, call(name, parallel_block, x, li, my_keys, my_values, model.state_dict, n_head,
+                                     hint=hint), 8, f"position {pos_id}")
             sizes, expected_sizes = [len(k) for k in my_keys], [len(k) for k in keys]
             if sizes != expected_sizes or [len(v) for v in my_values] != expected_sizes:
                 fail(name, f"cache sizes keys {expected_sizes} and values {expected_sizes} (per layer) after position "
-                           f"{pos_id} in layer {li}", f"keys {sizes} and values {[len(v) for v in my_values]}",
-                     f"each call appends one k to keys[li] and one v to values[li], and touches no other layer's cache")
+                           f"{pos_id} in layer {li} of {n_layer}", f"keys {sizes} and values {[len(v) for v in my_values]}",
+                     "each call appends one k to keys[li] and one v to values[li], and touches no other layer's cache")
             if not all_close(got, expected):
-                fail(
-                    name,
-                    f"{fmt(expected)} at position {pos_id} (layer {li}, n_head={n_head})",
-                    fmt(got),
-                    "rmsnorm x; q, k, v with this layer's attn_wq, attn_wk, attn_wv; append k and v to the cache; "
-                    "attention(q, keys[li], values[li], n_head) over every cached position; attn_wo; "
-                    "add the block's input x (the residual)",
-                )
-    passed(name, "three positions in layer 1 with 2 heads and in layer 0 with 4 heads, cache included")
+                fail(name, f"{fmt(expected)} at position {pos_id} (layer {li} of {n_layer}, n_head={n_head})", fmt(got),
+                     "x_norm = rmsnorm(x) once; the attention branch (q, k, v of x_norm with layer li's matrices, "
+                     "the cache, attention, attn_wo) and the MLP branch (fc1, relu, fc2 of the same x_norm); "
+                     "the output is x + both branches")
+    passed(name, f"three positions in {len(cases)} layer(s): x + attention(rmsnorm(x)) + mlp(rmsnorm(x)), cache included")
 
 
-def check_gpt(gpt):
+def check_gpt(gpt, cases=None):
     """gpt(token_id, pos_id, keys, values, state_dict, config) against GPT, position by position."""
     __tracebackhide__ = True
     name = "gpt"
-    cases = [  # (model, tokens of a document): two layers, then four heads
-        (tiny_model(n_layer=2, n_head=2, seed=1), [26, 4, 12, 12, 0, 26]),  # BOS e m m a BOS
-        (tiny_model(n_layer=1, n_head=4, seed=2), [26, 25, 14, 4, 26]),  # BOS z o e BOS
-    ]
+    # (n_layer, n_head, seed, the tokens of a document)
+    cases = cases or [(1, 2, 1, [26, 4, 12, 12, 0, 26])]  # BOS e m m a BOS
     hint = "each layer appends k and v to its own cache, keys[li] and values[li], before attention reads it"
-    for model, tokens in cases:
+    for n_layer, n_head, seed, tokens in cases:
+        model = tiny_model(n_layer=n_layer, n_head=n_head, seed=seed)
         c = model.config
         keys, values = model.empty_cache()
         my_keys, my_values = model.empty_cache()
@@ -163,19 +155,24 @@ def check_gpt(gpt):
                     "rmsnorm after the embedding; per layer: the attention block (with keys[li] and values[li]) "
                     "then the MLP block, each with its residual; no rmsnorm before lm_head",
                 )
-    passed(name, "the same logits as GPT at every position, with 2 layers and with 4 heads")
+    passed(name, f"the same logits as GPT at every position, {len(cases)} model(s) and document(s)")
 
 
-def check_tie_weights(tie_weights):
+def check_tie_weights(tie_weights, cases=None):
     """tie_weights(model): lm_head becomes wte's own Values, model.params lists each parameter once."""
     __tracebackhide__ = True
     name = "tie_weights"
     hint_count = ("after tying, lm_head's numbers are wte's: rebuild model.params so that it lists every Value "
                   "once, for example with a set of the ids you have seen, and return len(model.params)")
-    for config, seed in [(GPTConfig(), 42), (GPTConfig(n_embd=8, n_head=2, n_layer=2, block_size=8), 3)]:
+    # (config, seed, whether wpe starts at 0: many equal numbers, each still its own Value)
+    cases = cases or [(GPTConfig(), 42, False)]
+    for config, seed, zero_wpe in cases:
         model = GPT(config, random.Random(seed))
+        if zero_wpe:
+            model.state_dict["wpe"] = [[Value(0.0) for _ in row] for row in model.state_dict["wpe"]]
+            model.params = [p for mat in model.state_dict.values() for row in mat for p in row]
         draws = {key: [[p.data for p in row] for row in mat] for key, mat in model.state_dict.items()}
-        label = f"{name}(GPT({'GPTConfig()' if config == GPTConfig() else 'a 2-layer config'}))"
+        label = f"{name}(GPT({config}){', wpe at 0' if zero_wpe else ''})"
         count = call(label, tie_weights, model, hint="change model.state_dict and model.params, then return the count")
         sd = model.state_dict
         expected = sum(count_params(config).values()) - config.vocab_size * config.n_embd

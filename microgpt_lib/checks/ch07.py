@@ -11,43 +11,20 @@ from ..data import data_path
 from ..nn import softmax
 from ..sample import next_token_probs, sample
 from ..tokenizer import Tokenizer
-from . import all_close, call, close, fail, fmt, passed
+from . import all_close, call, fail, fmt, passed
 from .ch05 import tiny_model
 
 
-def check_share_in_data(share_in_data):
-    """share_in_data(names, docs) on small lists with a repeat, a substring and an empty name."""
-    __tracebackhide__ = True
-    name = "share_in_data"
-    docs = ["emma", "olivia", "joanna", "annabel"]
-    cases = [
-        (["emma", "zzyx", "ann", "emma", ""], 2 / 5),  # "emma" twice counts twice; "ann" is only part of names
-        (["olivia"], 1.0),
-        (["kamari", "analia"], 0.0),
-    ]
-    for names, expected in cases:
-        got = call(name, share_in_data, names, docs, hint="count the names that are exactly a document")
-        if not isinstance(got, (int, float)) or not close(got, expected):
-            fail(
-                name,
-                f"{fmt(expected)} for names {names!r} and docs {docs!r}",
-                fmt(got),
-                "count every generated name (repeats too) that equals a whole document, "
-                "then divide by how many names there are",
-            )
-    passed(name, "repeats count, parts of names do not")
-
-
-def check_probs_at_temperature(probs_at_temperature):
+def check_probs_at_temperature(probs_at_temperature, cases=None):
     """probs_at_temperature(logits, temperature) against softmax of logits / temperature."""
     __tracebackhide__ = True
     name = "probs_at_temperature"
-    cases = [
+    # (logits, temperature)
+    cases = cases or [
         ([2.0, 1.0, 0.1, -1.0], 1.0),
         ([2.0, 1.0, 0.1, -1.0], 0.5),  # colder: sharper
         ([2.0, 1.0, 0.1, -1.0], 2.0),  # hotter: flatter
-        ([1000.0, 999.0, -1000.0], 1.0),  # exp(1000) overflows: subtract the max first
-        ([10.0, 9.0, 0.0], 0.1),
+        ([3.0, 3.0], 0.7),
     ]
     for logits, temperature in cases:
         expected = [p.data for p in softmax([Value(logit) / temperature for logit in logits])]
@@ -59,7 +36,7 @@ def check_probs_at_temperature(probs_at_temperature):
                 fmt(got),
                 "divide every logit by the temperature, then softmax: subtract the max, exp, divide by the sum",
             )
-    passed(name, "the library's softmax(logits / temperature) at 5 temperatures, large logits included")
+    passed(name, f"the library's softmax(logits / temperature) for {len(cases)} (logits, temperature)")
 
 
 def top_k_reference(probs, k):
@@ -69,12 +46,13 @@ def top_k_reference(probs, k):
     return [probs[i] / total if i in kept else 0.0 for i in range(len(probs))]
 
 
-def check_top_k_filter(top_k_filter):
-    """top_k_filter(probs, k) on a distribution without ties, k from 1 to all."""
+def check_top_k_filter(top_k_filter, cases=None):
+    """top_k_filter(probs, k) on distributions without a tie at the boundary, k from 1 to all."""
     __tracebackhide__ = True
     name = "top_k_filter"
-    probs = [0.12, 0.5, 0.05, 0.3, 0.03]
-    for k in [2, 1, 3, 5]:
+    # (probs, k)
+    cases = cases or [([0.12, 0.5, 0.05, 0.3, 0.03], k) for k in [2, 1, 3, 5]]
+    for probs, k in cases:
         expected = top_k_reference(probs, k)
         got = call(name, top_k_filter, list(probs), k, hint="sort the ids by probability")
         if not isinstance(got, (list, tuple)) or not all_close(got, expected):
@@ -85,7 +63,36 @@ def check_top_k_filter(top_k_filter):
                 "keep the k largest probabilities where they are, set the rest to 0, "
                 "then divide by the sum of the kept ones so they add up to 1",
             )
-    passed(name, "k = 1, 2, 3 and all 5: the k most likely kept where they were, renormalised")
+    passed(name, f"{len(cases)} (probs, k): the k most likely kept where they were, renormalised")
+
+
+def top_p_reference(probs, p):
+    """The most likely tokens until their sum reaches p (the one that crosses p included), renormalised."""
+    kept, total = [], 0.0
+    for i in sorted(range(len(probs)), key=lambda i: probs[i], reverse=True):
+        if total >= p:
+            break
+        kept.append(i)
+        total += probs[i]
+    return [probs[i] / total if i in kept else 0.0 for i in range(len(probs))]
+
+
+def check_top_p_filter(top_p_filter, cases=None):
+    """top_p_filter(probs, p): nucleus sampling's filter."""
+    __tracebackhide__ = True
+    name = "top_p_filter"
+    probs = [0.12, 0.5, 0.05, 0.3, 0.03]  # sorted: 0.5, 0.3, 0.12, 0.05, 0.03
+    # (probs, p): p below the top probability, crossing inside, and all but the last two
+    cases = cases or [(probs, 0.4), (probs, 0.6), (probs, 0.9), (probs, 0.99)]
+    for probs, p in cases:
+        expected = top_p_reference(probs, p)
+        got = call(name, top_p_filter, list(probs), p, hint="sort the ids by probability, largest first")
+        if not isinstance(got, (list, tuple)) or not all_close(got, expected):
+            fail(name, f"{fmt(expected)} for p={p} and probs {fmt(probs)}", fmt(got),
+                 "take the ids from the most likely down, adding up their probabilities, and stop as soon as the "
+                 "sum has reached p: the token that crosses p is kept; the kept ones stay where they are, "
+                 "divided by their sum; the others are 0")
+    passed(name, f"{len(cases)} (probs, p): the smallest set of most likely tokens that reaches p, renormalised")
 
 
 def greedy_reference(model, tokenizer):
@@ -106,16 +113,24 @@ def trained():
     return checkpoint.model, checkpoint.tokenizer
 
 
-def check_greedy_name(greedy_name):
-    """greedy_name(model, tokenizer) on the trained model, and on a random one that never says BOS."""
+def model_for(which):
+    """("the trained model", model, tokenizer) for "trained", else an untrained tiny model from that seed."""
+    if which == "trained":
+        return ("the trained model", *trained())
+    return (f"an untrained model with block_size 8 (seed {which})", tiny_model(seed=which),
+            Tokenizer("abcdefghijklmnopqrstuvwxyz"))
+
+
+def check_greedy_name(greedy_name, cases=None):
+    """greedy_name(model, tokenizer) on the trained model (cases: "trained", or seeds of untrained tiny models)."""
     __tracebackhide__ = True
     name = "greedy_name"
-    tokenizer = Tokenizer("abcdefghijklmnopqrstuvwxyz")
-    untrained = tiny_model(seed=0)  # block_size 8: its greedy name runs to the end of the context
-    model, tok = trained()
-    trained_name = greedy_reference(model, tok)
-    for label, (model, tok) in [("the trained model", (model, tok)), ("an untrained model with block_size 8", (untrained, tokenizer))]:
+    cases = cases or ["trained"]
+    names = []
+    for which in cases:
+        label, model, tok = model_for(which)
         expected = greedy_reference(model, tok)
+        names.append(expected)
         got = call(name, greedy_name, model, tok, hint="one forward pass per position, from BOS at position 0, at most block_size positions")
         if got != expected:
             fail(
@@ -125,8 +140,7 @@ def check_greedy_name(greedy_name):
                 "start from BOS at position 0, feed back the id with the largest logit, "
                 "stop at BOS (not part of the name) or after block_size positions",
             )
-    passed(name, f"the trained model's most likely name is {trained_name!r}; "
-                 "an untrained model stops at block_size")
+    passed(name, f"the greedy names of {len(cases)} model(s): {', '.join(map(repr, names))}")
 
 
 def top_k_sample_reference(model, tokenizer, rng, k, temperature):
@@ -141,17 +155,18 @@ def top_k_sample_reference(model, tokenizer, rng, k, temperature):
     return "".join(chars)
 
 
-def check_sample_top_k(sample_top_k):
+def check_sample_top_k(sample_top_k, cases=None):
     """sample_top_k(model, tokenizer, rng, k, temperature): library's sample at k=vocab_size, greedy at k=1."""
     __tracebackhide__ = True
     name = "sample_top_k"
-    model, tokenizer = trained()
     hint = ("as sample: from BOS, next_token_probs at the temperature, keep the k most likely and renormalise, "
             "draw with rng.choices(range(vocab_size), weights=...)[0], stop at BOS or block_size")
-    # (k, temperature, seed, how many names in a row from one generator)
-    for k, temperature, seed, count in [(27, 0.5, 42, 2), (1, 1.0, 0, 1), (3, 1.0, 42, 2), (5, 0.8, 3, 1)]:
+    # (model: "trained" or the seed of an untrained tiny one, k, temperature, seed, how many names from one generator)
+    cases = cases or [("trained", 27, 0.5, 42, 2), ("trained", 3, 1.0, 42, 2)]
+    for which, k, temperature, seed, count in cases:
+        _, model, tokenizer = model_for(which)
         rng = random.Random(seed)
-        if k == tokenizer.vocab_size:
+        if k >= tokenizer.vocab_size:
             what, expected = "the library's sample (all 27 kept)", [sample(model, tokenizer, rng, temperature) for _ in range(count)]
         elif k == 1:
             what, expected = "the greedy name (k=1)", [greedy_reference(model, tokenizer)] * count
@@ -160,6 +175,6 @@ def check_sample_top_k(sample_top_k):
         rng = random.Random(seed)
         got = [call(name, sample_top_k, model, tokenizer, rng, k, temperature, hint=hint) for _ in range(count)]
         if got != expected:
-            fail(name, f"{expected!r}: {what} at k={k}, temperature {temperature}, "
+            fail(name, f"{expected!r}: {what} at k={k}, temperature {temperature}, {model_for(which)[0]}, "
                        f"{count} name(s) from random.Random({seed})", repr(got), hint)
-    passed(name, "the library's samples with k=27, the greedy name with k=1, and top-3 and top-5 draws")
+    passed(name, f"{len(cases)} settings: with k=27 the library's samples, with k=1 the greedy name, and top-k draws")

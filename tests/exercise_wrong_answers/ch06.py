@@ -1,83 +1,66 @@
-"""Plausible wrong answers to the exercises of chapter 06; each must fail its check."""
+"""Plausible wrong answers to the exercises of chapter 06.
+
+WRONG: each must fail its check cell, hidden cases included.
+HIDDEN_ONLY: each passes the visible check and fails only because of the hidden cases.
+"""
 
 WRONG = {
-    "ex06_1_lr_at": [
-        # steps counted from 1: the first step already decayed, the last one gets 0
-        '''def lr_at(step, num_steps, lr):
-    return lr * (1 - (step + 1) / num_steps)
+    "ex06_1_lr_warmup_cosine": [
+        # the warm-up starts at 0: step 0 would not move at all
+        '''def lr_warmup_cosine(step, num_steps, lr, warmup_steps):
+    if step < warmup_steps:
+        return lr * step / warmup_steps
+    progress = (step - warmup_steps) / (num_steps - warmup_steps)
+    return lr * 0.5 * (1 + math.cos(math.pi * progress))
 ''',
-        # no decay
-        '''def lr_at(step, num_steps, lr):
-    return lr
+        # the cosine over the whole run, the warm-up forgotten in its progress
+        '''def lr_warmup_cosine(step, num_steps, lr, warmup_steps):
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    return lr * 0.5 * (1 + math.cos(math.pi * step / num_steps))
 ''',
-        # the rate grows instead of falling
-        '''def lr_at(step, num_steps, lr):
-    return lr * step / num_steps
-''',
-    ],
-    "ex06_2_moving_average": [
-        # always divided by window, even at the start
-        '''def moving_average(values, window):
-    return [sum(values[max(0, i - window + 1) : i + 1]) / window for i in range(len(values))]
-''',
-        # off by one: window + 1 values
-        '''def moving_average(values, window):
-    averages = []
-    for i in range(len(values)):
-        recent = values[max(0, i - window) : i + 1]
-        averages.append(sum(recent) / len(recent))
-    return averages
-''',
-        # the window looks ahead instead of back
-        '''def moving_average(values, window):
-    averages = []
-    for i in range(len(values)):
-        recent = values[i : i + window]
-        averages.append(sum(recent) / len(recent))
-    return averages
+        # a full cosine period: the rate comes back up at the end
+        '''def lr_warmup_cosine(step, num_steps, lr, warmup_steps):
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / (num_steps - warmup_steps)
+    return lr * 0.5 * (1 + math.cos(2 * math.pi * progress))
 ''',
     ],
-    "ex06_3_sgd_step": [
-        # sign error: up the gradient
-        '''def sgd_step(params, lr):
+    "ex06_2_clip_grad_norm": [
+        # each gradient clamped on its own: the direction changes
+        '''def clip_grad_norm(params, max_norm):
+    norm = math.sqrt(sum(p.grad**2 for p in params))
     for p in params:
-        p.data += lr * p.grad
-        p.grad = 0
+        p.grad = max(-max_norm, min(max_norm, p.grad))
+    return norm
 ''',
-        # gradients not zeroed
-        '''def sgd_step(params, lr):
+        # always rescaled to max_norm, small gradients blown up too
+        '''def clip_grad_norm(params, max_norm):
+    norm = math.sqrt(sum(p.grad**2 for p in params))
     for p in params:
-        p.data -= lr * p.grad
+        p.grad *= max_norm / norm
+    return norm
 ''',
-        # the gradient zeroed before it is used
-        '''def sgd_step(params, lr):
-    for p in params:
-        p.grad = 0
-        p.data -= lr * p.grad
+        # the norm returned after clipping
+        '''def clip_grad_norm(params, max_norm):
+    norm = math.sqrt(sum(p.grad**2 for p in params))
+    if norm > max_norm:
+        for p in params:
+            p.grad *= max_norm / norm
+    return math.sqrt(sum(p.grad**2 for p in params))
+''',
+        # the norm without its square root
+        '''def clip_grad_norm(params, max_norm):
+    norm = sum(p.grad**2 for p in params)
+    if norm > max_norm:
+        for p in params:
+            p.grad *= max_norm / norm
+    return norm
 ''',
     ],
-    "ex06_4_document_loss": [
-        # the sum of the losses, not their mean
-        '''def document_loss(model, tokens):
-    n = min(model.config.block_size, len(tokens) - 1)
-    keys, values = model.empty_cache()
-    losses = []
-    for pos_id in range(n):
-        probs = softmax(model(tokens[pos_id], pos_id, keys, values))
-        losses.append(nll(probs, tokens[pos_id + 1]))
-    return sum(losses)
-''',
-        # off by one: the last prediction (the final BOS) left out
-        '''def document_loss(model, tokens):
-    n = min(model.config.block_size, len(tokens) - 2)
-    keys, values = model.empty_cache()
-    losses = []
-    for pos_id in range(n):
-        probs = softmax(model(tokens[pos_id], pos_id, keys, values))
-        losses.append(nll(probs, tokens[pos_id + 1]))
-    return (1 / n) * sum(losses)
-''',
-        # scored on the token it is shown, not the next one
+    "ex06_3_document_loss": [
+        # scored on the token itself, not the next one
         '''def document_loss(model, tokens):
     n = min(model.config.block_size, len(tokens) - 1)
     keys, values = model.empty_cache()
@@ -87,17 +70,17 @@ WRONG = {
         losses.append(nll(probs, tokens[pos_id]))
     return (1 / n) * sum(losses)
 ''',
-        # block_size ignored: a long name runs past the last position
+        # the sum, not the mean
         '''def document_loss(model, tokens):
-    n = len(tokens) - 1
+    n = min(model.config.block_size, len(tokens) - 1)
     keys, values = model.empty_cache()
     losses = []
     for pos_id in range(n):
         probs = softmax(model(tokens[pos_id], pos_id, keys, values))
         losses.append(nll(probs, tokens[pos_id + 1]))
-    return (1 / n) * sum(losses)
+    return sum(losses)
 ''',
-        # a float, not a Value: backward cannot reach the parameters
+        # a float: backward cannot reach the parameters
         '''def document_loss(model, tokens):
     n = min(model.config.block_size, len(tokens) - 1)
     keys, values = model.empty_cache()
@@ -108,73 +91,116 @@ WRONG = {
     return sum(losses) / n
 ''',
     ],
-    "ex06_5_adam_step": [
+    "ex06_4_bias_ratio": [
+        # the square root forgotten on v's factor
+        '''def bias_ratio(step, beta1, beta2):
+    return (1 - beta1 ** (step + 1)) / (1 - beta2 ** (step + 1))
+''',
+        # the exponent counts from 0: the first step divides by 0
+        '''def bias_ratio(step, beta1, beta2):
+    return (1 - beta1 ** step) / (1 - beta2 ** step) ** 0.5
+''',
+        # upside down: corrected over uncorrected
+        '''def bias_ratio(step, beta1, beta2):
+    return (1 - beta2 ** (step + 1)) ** 0.5 / (1 - beta1 ** (step + 1))
+''',
+    ],
+    "ex06_5_adamw_step": [
+        # L2 in the gradient (Adam with weight decay, not AdamW): the decay goes through m and v
+        '''def adamw_step(params, m, v, step, lr_t, weight_decay, beta1=0.85, beta2=0.99, eps=1e-8):
+    for i, p in enumerate(params):
+        g = p.grad + weight_decay * p.data
+        m[i] = beta1 * m[i] + (1 - beta1) * g
+        v[i] = beta2 * v[i] + (1 - beta2) * g**2
+        m_hat = m[i] / (1 - beta1 ** (step + 1))
+        v_hat = v[i] / (1 - beta2 ** (step + 1))
+        p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+        p.grad = 0
+''',
+        # the decay without the learning rate
+        '''def adamw_step(params, m, v, step, lr_t, weight_decay, beta1=0.85, beta2=0.99, eps=1e-8):
+    for i, p in enumerate(params):
+        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
+        m_hat = m[i] / (1 - beta1 ** (step + 1))
+        v_hat = v[i] / (1 - beta2 ** (step + 1))
+        p.data *= 1 - weight_decay
+        p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+        p.grad = 0
+''',
+        # only weights with a gradient decay
+        '''def adamw_step(params, m, v, step, lr_t, weight_decay, beta1=0.85, beta2=0.99, eps=1e-8):
+    for i, p in enumerate(params):
+        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
+        m_hat = m[i] / (1 - beta1 ** (step + 1))
+        v_hat = v[i] / (1 - beta2 ** (step + 1))
+        if p.grad != 0:
+            p.data *= 1 - lr_t * weight_decay
+        p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+        p.grad = 0
+''',
         # no bias correction
-        '''def adam_step(params, m, v, step, lr_t, beta1=0.85, beta2=0.99, eps=1e-8):
+        '''def adamw_step(params, m, v, step, lr_t, weight_decay, beta1=0.85, beta2=0.99, eps=1e-8):
     for i, p in enumerate(params):
         m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
-        p.data -= lr_t * m[i] / (v[i] ** 0.5 + eps)
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
+        p.data *= 1 - lr_t * weight_decay
+        p.data -= lr_t * m[i] / (v[i]**0.5 + eps)
         p.grad = 0
 ''',
-        # wrong step index: beta ** step divides by zero at step 0
-        '''def adam_step(params, m, v, step, lr_t, beta1=0.85, beta2=0.99, eps=1e-8):
-    for i, p in enumerate(params):
-        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
-        m_hat = m[i] / (1 - beta1 ** step)
-        v_hat = v[i] / (1 - beta2 ** step)
-        p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)
-        p.grad = 0
+    ],
+}
+
+HIDDEN_ONLY = {
+    "ex06_1_lr_warmup_cosine": [
+        # divides by warmup_steps before asking whether there is a warm-up: breaks without one
+        '''def lr_warmup_cosine(step, num_steps, lr, warmup_steps):
+    warm = (step + 1) / warmup_steps
+    if warm <= 1:
+        return lr * warm
+    progress = (step - warmup_steps) / (num_steps - warmup_steps)
+    return lr * 0.5 * (1 + math.cos(math.pi * progress))
 ''',
-        # wrong step index the other way: one step too far
-        '''def adam_step(params, m, v, step, lr_t, beta1=0.85, beta2=0.99, eps=1e-8):
-    for i, p in enumerate(params):
-        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
-        m_hat = m[i] / (1 - beta1 ** (step + 2))
-        v_hat = v[i] / (1 - beta2 ** (step + 2))
-        p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)
-        p.grad = 0
+    ],
+    "ex06_2_clip_grad_norm": [
+        # min(1, max_norm / norm) divides by a norm of 0 when every gradient is 0
+        '''def clip_grad_norm(params, max_norm):
+    norm = math.sqrt(sum(p.grad**2 for p in params))
+    scale = min(1.0, max_norm / norm)
+    for p in params:
+        p.grad *= scale
+    return norm
 ''',
-        # sign error
-        '''def adam_step(params, m, v, step, lr_t, beta1=0.85, beta2=0.99, eps=1e-8):
+    ],
+    "ex06_3_document_loss": [
+        # no cut at block_size: a name longer than the context runs the model past its last position
+        '''def document_loss(model, tokens):
+    n = len(tokens) - 1
+    keys, values = model.empty_cache()
+    losses = []
+    for pos_id in range(n):
+        probs = softmax(model(tokens[pos_id], pos_id, keys, values))
+        losses.append(nll(probs, tokens[pos_id + 1]))
+    return (1 / n) * sum(losses)
+''',
+    ],
+    "ex06_4_bias_ratio": [
+        # microgpt's betas written in, the arguments ignored
+        '''def bias_ratio(step, beta1, beta2):
+    return (1 - 0.85 ** (step + 1)) / (1 - 0.99 ** (step + 1)) ** 0.5
+''',
+    ],
+    "ex06_5_adamw_step": [
+        # eps inside the square root: invisible at eps = 1e-8, not at a larger eps
+        '''def adamw_step(params, m, v, step, lr_t, weight_decay, beta1=0.85, beta2=0.99, eps=1e-8):
     for i, p in enumerate(params):
         m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
         m_hat = m[i] / (1 - beta1 ** (step + 1))
         v_hat = v[i] / (1 - beta2 ** (step + 1))
-        p.data += lr_t * m_hat / (v_hat ** 0.5 + eps)
-        p.grad = 0
-''',
-        # the betas swapped in the running mean: the new gradient weighs 0.85
-        '''def adam_step(params, m, v, step, lr_t, beta1=0.85, beta2=0.99, eps=1e-8):
-    for i, p in enumerate(params):
-        m[i] = (1 - beta1) * m[i] + beta1 * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
-        m_hat = m[i] / (1 - beta1 ** (step + 1))
-        v_hat = v[i] / (1 - beta2 ** (step + 1))
-        p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)
-        p.grad = 0
-''',
-        # m and v rebound locally: the lists never change, every step starts from 0
-        '''def adam_step(params, m, v, step, lr_t, beta1=0.85, beta2=0.99, eps=1e-8):
-    for i, p in enumerate(params):
-        m_i = beta1 * m[i] + (1 - beta1) * p.grad
-        v_i = beta2 * v[i] + (1 - beta2) * p.grad ** 2
-        m_hat = m_i / (1 - beta1 ** (step + 1))
-        v_hat = v_i / (1 - beta2 ** (step + 1))
-        p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)
-        p.grad = 0
-''',
-        # the square root of v_hat forgotten
-        '''def adam_step(params, m, v, step, lr_t, beta1=0.85, beta2=0.99, eps=1e-8):
-    for i, p in enumerate(params):
-        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
-        m_hat = m[i] / (1 - beta1 ** (step + 1))
-        v_hat = v[i] / (1 - beta2 ** (step + 1))
-        p.data -= lr_t * m_hat / (v_hat + eps)
+        p.data *= 1 - lr_t * weight_decay
+        p.data -= lr_t * m_hat / (v_hat + eps) ** 0.5
         p.grad = 0
 ''',
     ],

@@ -1,24 +1,11 @@
-"""Plausible wrong answers to the exercises of chapter 07; each must fail its check."""
+"""Plausible wrong answers to the exercises of chapter 07.
+
+WRONG: each must fail its check cell, hidden cases included.
+HIDDEN_ONLY: each passes the visible check and fails only because of the hidden cases.
+"""
 
 WRONG = {
-    "ex07_1_share_in_data": [
-        # repeats counted once
-        '''def share_in_data(names, docs):
-    known = set(docs)
-    unique = set(names)
-    return sum(name in known for name in unique) / len(unique)
-''',
-        # a name that is part of a document counts
-        '''def share_in_data(names, docs):
-    return sum(any(name in doc for doc in docs) for name in names) / len(names)
-''',
-        # the share of new names instead
-        '''def share_in_data(names, docs):
-    known = set(docs)
-    return sum(name not in known for name in names) / len(names)
-''',
-    ],
-    "ex07_2_probs_at_temperature": [
+    "ex07_1_probs_at_temperature": [
         # multiplied by the temperature
         '''def probs_at_temperature(logits, temperature):
     scaled = [z * temperature for z in logits]
@@ -47,7 +34,7 @@ WRONG = {
     return [e / total for e in exps]
 ''',
     ],
-    "ex07_3_top_k_filter": [
+    "ex07_2_top_k_filter": [
         # not renormalised
         '''def top_k_filter(probs, k):
     kept = sorted(range(len(probs)), key=lambda i: probs[i], reverse=True)[:k]
@@ -70,6 +57,44 @@ WRONG = {
     kept = sorted(probs, reverse=True)[:k]
     total = sum(kept)
     return [p / total for p in kept] + [0.0] * (len(probs) - k)
+''',
+    ],
+    "ex07_3_top_p_filter": [
+        # the token that crosses p left out
+        '''def top_p_filter(probs, p):
+    kept, total = [], 0.0
+    for i in sorted(range(len(probs)), key=lambda i: probs[i], reverse=True):
+        if total + probs[i] > p:
+            break
+        kept.append(i)
+        total += probs[i]
+    return [probs[i] / total if i in kept else 0.0 for i in range(len(probs))]
+''',
+        # not renormalised
+        '''def top_p_filter(probs, p):
+    kept, total = [], 0.0
+    for i in sorted(range(len(probs)), key=lambda i: probs[i], reverse=True):
+        if total >= p:
+            break
+        kept.append(i)
+        total += probs[i]
+    return [probs[i] if i in kept else 0.0 for i in range(len(probs))]
+''',
+        # the positions in their own order, not sorted by probability
+        '''def top_p_filter(probs, p):
+    kept, total = [], 0.0
+    for i in range(len(probs)):
+        if total >= p:
+            break
+        kept.append(i)
+        total += probs[i]
+    return [probs[i] / total if i in kept else 0.0 for i in range(len(probs))]
+''',
+        # every token at least p kept: a threshold on each probability, not on their sum
+        '''def top_p_filter(probs, p):
+    kept = [i for i in range(len(probs)) if probs[i] >= 1 - p]
+    total = sum(probs[i] for i in kept)
+    return [probs[i] / total if i in kept else 0.0 for i in range(len(probs))]
 ''',
     ],
     "ex07_4_greedy_name": [
@@ -174,6 +199,69 @@ WRONG = {
         if token_id == tokenizer.BOS:
             break
         chars.append(tokenizer.uchars[token_id])
+    return "".join(chars)
+''',
+    ],
+}
+
+HIDDEN_ONLY = {
+    "ex07_1_probs_at_temperature": [
+        # the max not subtracted: exp overflows on large scaled logits
+        '''def probs_at_temperature(logits, temperature):
+    exps = [math.exp(z / temperature) for z in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+''',
+    ],
+    "ex07_2_top_k_filter": [
+        # positions found with probs.index: equal probabilities all map to the first of them
+        '''def top_k_filter(probs, k):
+    kept = [probs.index(p) for p in sorted(probs, reverse=True)[:k]]
+    total = sum(probs[i] for i in kept)
+    return [probs[i] / total if i in kept else 0.0 for i in range(len(probs))]
+''',
+    ],
+    "ex07_3_top_p_filter": [
+        # positions found with probs.index: equal probabilities all map to the first of them
+        '''def top_p_filter(probs, p):
+    kept, total = [], 0.0
+    for q in sorted(probs, reverse=True):
+        if total >= p:
+            break
+        kept.append(probs.index(q))
+        total += q
+    return [probs[i] / total if i in kept else 0.0 for i in range(len(probs))]
+''',
+    ],
+    "ex07_4_greedy_name": [
+        # no limit of block_size: right while the model ends its names, a crash when it never does
+        '''def greedy_name(model, tokenizer):
+    keys, values = model.empty_cache()
+    token_id, chars, pos_id = tokenizer.BOS, [], 0
+    while True:
+        logits = model(token_id, pos_id, keys, values)
+        token_id = max(range(tokenizer.vocab_size), key=lambda i: logits[i].data)
+        if token_id == tokenizer.BOS:
+            break
+        chars.append(tokenizer.uchars[token_id])
+        pos_id += 1
+    return "".join(chars)
+''',
+    ],
+    "ex07_5_sample_top_k": [
+        # no limit of block_size: right while the model ends its names, a crash when it never does
+        '''def sample_top_k(model, tokenizer, rng, k, temperature=1.0):
+    keys, values = model.empty_cache()
+    token_id, chars, pos_id = tokenizer.BOS, [], 0
+    while True:
+        probs = [p.data for p in next_token_probs(model, token_id, pos_id, keys, values, temperature)]
+        kept = sorted(range(len(probs)), key=lambda i: probs[i], reverse=True)[:k]
+        weights = [probs[i] if i in kept else 0.0 for i in range(len(probs))]
+        token_id = rng.choices(range(tokenizer.vocab_size), weights=weights)[0]
+        if token_id == tokenizer.BOS:
+            break
+        chars.append(tokenizer.uchars[token_id])
+        pos_id += 1
     return "".join(chars)
 ''',
     ],

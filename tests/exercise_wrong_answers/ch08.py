@@ -1,81 +1,66 @@
-"""Plausible wrong answers to the exercises of chapter 08; each must fail its check."""
+"""Plausible wrong answers to the exercises of chapter 08.
+
+WRONG: each must fail its check cell, hidden cases included.
+HIDDEN_ONLY: each passes the visible check and fails only because of the hidden cases.
+"""
+
+PARSE = '''def parse_run(lines):
+    run = {{"losses": [], "samples": []}}
+    for line in lines:
+        if line.startswith("num docs: "):
+            run["num_docs"] = {num}
+        elif line.startswith("vocab size: "):
+            run["vocab_size"] = int(line.split(": ")[1])
+        elif line.startswith("num params: "):
+            run["num_params"] = int(line.split(": ")[1])
+        elif line.startswith("step "):
+            run["losses"].append({loss})
+        elif line.startswith("sample "):
+            run["samples"].append({name})
+    return run
+'''
+PARSE_RIGHT = dict(num='int(line.split(": ")[1])', loss='float(line.split("loss ")[1])', name='line.split(": ", 1)[1]')
+
+DIFF = '''def checkpoint_diff(path_a, path_b):
+    with open(path_a, encoding="utf-8") as f:
+        sd_a = json.load(f)["state_dict"]
+    with open(path_b, encoding="utf-8") as f:
+        sd_b = json.load(f)["state_dict"]
+    return {{name: {largest}(({diff}) for row_a, row_b in zip(sd_a[name], sd_b[name]) for a, b in zip(row_a, row_b))
+            for name in {names}}}
+'''
+DIFF_RIGHT = dict(largest="max", diff="abs(a - b)", names="sd_a")
 
 WRONG = {
-    "ex08_1_diff_lines": [
-        # zip stops at the shorter list: extra lines go unreported
-        '''def diff_lines(lines_a, lines_b):
-    return [(i + 1, a, b) for i, (a, b) in enumerate(zip(lines_a, lines_b)) if a != b]
-''',
-        # numbered from 0
-        '''def diff_lines(lines_a, lines_b):
-    diffs = []
-    for i in range(max(len(lines_a), len(lines_b))):
-        a = lines_a[i] if i < len(lines_a) else None
-        b = lines_b[i] if i < len(lines_b) else None
-        if a != b:
-            diffs.append((i, a, b))
-    return diffs
-''',
-        # a missing line shown as an empty string, not None
-        '''def diff_lines(lines_a, lines_b):
-    diffs = []
-    for i in range(max(len(lines_a), len(lines_b))):
-        a = lines_a[i] if i < len(lines_a) else ""
-        b = lines_b[i] if i < len(lines_b) else ""
-        if a != b:
-            diffs.append((i + 1, a, b))
-    return diffs
-''',
+    "ex08_1_parse_run": [
+        # the losses kept as text
+        PARSE.format(**{**PARSE_RIGHT, "loss": 'line.split("loss ")[1]'}),
+        # the step number read as the loss
+        PARSE.format(**{**PARSE_RIGHT, "loss": 'float(line.split()[1])'}),
+        # the sizes kept as text
+        PARSE.format(**{**PARSE_RIGHT, "num": 'line.split(": ")[1]'}),
+        # the sample's number kept with its name
+        PARSE.format(**{**PARSE_RIGHT, "name": 'line[len("sample "):]'}),
     ],
-    "ex08_2_max_weight_diff": [
-        # no abs: a weight that moved down is not found
-        '''def max_weight_diff(model_a, model_b):
-    return max(a.data - b.data for a, b in zip(model_a.params, model_b.params))
+    "ex08_2_checkpoint_diff": [
+        # the sum of the differences, not the largest
+        DIFF.format(**{**DIFF_RIGHT, "largest": "sum"}),
+        # only the matrices that differ
+        '''def checkpoint_diff(path_a, path_b):
+    with open(path_a, encoding="utf-8") as f:
+        sd_a = json.load(f)["state_dict"]
+    with open(path_b, encoding="utf-8") as f:
+        sd_b = json.load(f)["state_dict"]
+    diffs = {name: max(abs(a - b) for row_a, row_b in zip(sd_a[name], sd_b[name]) for a, b in zip(row_a, row_b))
+             for name in sd_a}
+    return {name: diff for name, diff in diffs.items() if diff > 0}
 ''',
-        # only the first matrix (the token embeddings) compared
-        '''def max_weight_diff(model_a, model_b):
-    return max(abs(a.data - b.data) for row_a, row_b in zip(model_a.state_dict["wte"], model_b.state_dict["wte"])
-               for a, b in zip(row_a, row_b))
-''',
-        # the mean difference, not the largest
-        '''def max_weight_diff(model_a, model_b):
-    return sum(abs(a.data - b.data) for a, b in zip(model_a.params, model_b.params)) / len(model_a.params)
-''',
+        # the matrices in alphabetical order
+        DIFF.format(**{**DIFF_RIGHT, "names": "sorted(sd_a)"}),
+        # only the first row of each matrix compared
+        DIFF.format(**{**DIFF_RIGHT, "diff": "abs(a - b) if row_a is sd_a[name][0] else 0.0"}),
     ],
-    "ex08_3_run_training": [
-        # the weights drawn before the shuffle
-        '''def run_training(seed, num_steps, n_embd, n_head, n_layer, block_size):
-    rng = random.Random(seed)
-    model = GPT(GPTConfig(27, n_embd, n_head, n_layer, block_size), rng)
-    docs = shuffled(load_docs(), rng)
-    tokenizer = Tokenizer.from_docs(docs)
-    return train(model, tokenizer, docs, num_steps)
-''',
-        # two generators with the same seed, one for the shuffle and one for the weights
-        '''def run_training(seed, num_steps, n_embd, n_head, n_layer, block_size):
-    docs = shuffled(load_docs(), random.Random(seed))
-    tokenizer = Tokenizer.from_docs(docs)
-    model = GPT(GPTConfig(tokenizer.vocab_size, n_embd, n_head, n_layer, block_size), random.Random(seed))
-    return train(model, tokenizer, docs, num_steps)
-''',
-        # the names not shuffled
-        '''def run_training(seed, num_steps, n_embd, n_head, n_layer, block_size):
-    rng = random.Random(seed)
-    docs = load_docs()
-    tokenizer = Tokenizer.from_docs(docs)
-    model = GPT(GPTConfig(tokenizer.vocab_size, n_embd, n_head, n_layer, block_size), rng)
-    return train(model, tokenizer, docs, num_steps)
-''',
-        # the default sizes, not the ones asked for
-        '''def run_training(seed, num_steps, n_embd, n_head, n_layer, block_size):
-    rng = random.Random(seed)
-    docs = shuffled(load_docs(), rng)
-    tokenizer = Tokenizer.from_docs(docs)
-    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size), rng)
-    return train(model, tokenizer, docs, num_steps)
-''',
-    ],
-    "ex08_4_microgpt_lines": [
+    "ex08_3_microgpt_lines": [
         # samples numbered from 0
         '''def microgpt_lines(seed, n_embd, n_head, n_layer, block_size, num_steps, temperature, num_samples):
     rng = random.Random(seed)
@@ -155,7 +140,7 @@ RESUME_RUN = '''def resume_run(path, docs, num_steps):
 RIGHT = dict(restore='optimizer.m, optimizer.v = adam_state["m"], adam_state["v"]', start="checkpoint.step",
              result="checkpoint.loss_history + losses")
 
-WRONG["ex08_5_save_and_resume"] = [
+WRONG["ex08_4_save_and_resume"] = [
     # a fresh Adam: m and v saved but never given back
     SAVE_RUN + RESUME_RUN.format(**{**RIGHT, "restore": "pass"}),
     # m restored, v forgotten
@@ -167,3 +152,38 @@ WRONG["ex08_5_save_and_resume"] = [
     # only the new losses returned
     SAVE_RUN + RESUME_RUN.format(**{**RIGHT, "result": "losses"}),
 ]
+
+HIDDEN_ONLY = {
+    "ex08_1_parse_run": [
+        # the name as the last word of the line: an empty name becomes the sample's number
+        PARSE.format(**{**PARSE_RIGHT, "name": "line.split()[-1]"}),
+    ],
+    "ex08_2_checkpoint_diff": [
+        # a - b without abs: a weight of the second file that moved up is missed
+        DIFF.format(**{**DIFF_RIGHT, "diff": "a - b"}),
+    ],
+    "ex08_3_microgpt_lines": [
+        # n_layer not passed on: the config's default single layer
+        '''def microgpt_lines(seed, n_embd, n_head, n_layer, block_size, num_steps, temperature, num_samples):
+    rng = random.Random(seed)
+    docs = shuffled(load_docs(), rng)
+    tokenizer = Tokenizer.from_docs(docs)
+    lines = [f"num docs: {len(docs)}", f"vocab size: {tokenizer.vocab_size}"]
+    model = GPT(GPTConfig(tokenizer.vocab_size, n_embd, n_head, block_size=block_size), rng)
+    lines.append(f"num params: {len(model.params)}")
+
+    def log_step(step, num_steps, loss):
+        lines.append(format_step(step, num_steps, loss))
+
+    train(model, tokenizer, docs, num_steps, callback=log_step)
+    lines += ["", "--- inference (new, hallucinated names) ---"]
+    for i, name in enumerate(sample_names(model, tokenizer, rng, num_samples, temperature), start=1):
+        lines.append(f"sample {i:2d}: {name}")
+    return lines
+''',
+    ],
+    "ex08_4_save_and_resume": [
+        # m and v saved and restored, the settings not: right only for a run with Adam's default lr
+        SAVE_RUN + RESUME_RUN.format(**RIGHT),
+    ],
+}
