@@ -14,6 +14,11 @@ from ..nn import nll, rmsnorm, softmax
 from . import call, fail, fmt, passed
 
 
+def plural(n, word, words=None):
+    """'1 case', '3 cases'."""
+    return f"{n} {word if n == 1 else words or word + 's'}"
+
+
 def fmt_array(x):
     """A short text form of an array (or of whatever came back instead)."""
     if isinstance(x, np.ndarray):
@@ -75,7 +80,7 @@ def check_softmax_nll(softmax_nll, cases=None):
         if not all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip(grads, expected_grads)):
             fail(f"{label}: the gradients of the logits", fmt(expected_grads), fmt(grads),
                  "dL/dz_i = p_i - 1 for the target and p_i for every other logit")
-    passed(name, f"one node; loss and gradients (p - onehot) equal the scalar chain's, {len(cases)} cases")
+    passed(name, f"one node; loss and gradients (p - onehot) equal the scalar chain's, {plural(len(cases), 'case')}")
 
 
 # ---------------------------------------------------------------- exercise 2: a weight shared by a batch
@@ -110,7 +115,7 @@ def check_matmul_backward(matmul_backward, cases=None):
             fail(f"{label}: grad_b", fmt_array(expected_b), fmt_array(grad_b),
                  "b was used by every matrix of the batch: add up a.T @ g over every leading axis, "
                  "however many there are (reshape a and g to 2-D rows first, or sum over the axes)")
-    passed(name, f"g @ b.T, and a.T @ g summed over the batch, {len(cases)} shapes")
+    passed(name, f"g @ b.T, and a.T @ g summed over the batch, {plural(len(cases), 'shape')}")
 
 
 # ---------------------------------------------------------------- exercise 3: a fused scalar rmsnorm
@@ -150,7 +155,7 @@ def check_rmsnorm_fused(rmsnorm_fused, cases=None):
         if not all(math.isclose(a, b, rel_tol=1e-7, abs_tol=1e-10) for a, b in zip(grads, expected)):
             fail(f"{label}: the gradients of x", fmt(expected), fmt(grads),
                  "dy_i/dx_j = s [i == j] - s**3 x_i x_j / n: each output depends on every input through s")
-    passed(name, f"each output one node; values and gradients equal nn.rmsnorm's, {len(cases)} vectors")
+    passed(name, f"each output one node; values and gradients equal nn.rmsnorm's, {plural(len(cases), 'vector')}")
 
 
 # ---------------------------------------------------------------- exercise 4: layernorm's backward
@@ -188,7 +193,7 @@ def check_layernorm_backward(layernorm_backward, cases=None):
             fail(label, fmt_array(expected), fmt_array(got),
                  "dx = s * (g - mean(g) - xhat * mean(g * xhat)), every mean along the last axis (axis=-1, "
                  "keepdims=True), with the eps you were given")
-    passed(name, f"equal to central differences, {len(cases)} shapes")
+    passed(name, f"equal to central differences, {plural(len(cases), 'shape')}")
 
 
 # ---------------------------------------------------------------- exercise 5: a padded batch
@@ -222,4 +227,4 @@ def check_pad_batch(pad_batch, cases=None):
         if not np.issubdtype(np.asarray(result[0]).dtype, np.integer):
             fail(f"{label}: inputs", "whole numbers (an integer array: they index the embedding)",
                  f"dtype {np.asarray(result[0]).dtype}", "np.full((B, T), pad_id) makes integers")
-    passed(name, f"inputs, targets and mask, {len(cases)} batch" + ("es" if len(cases) > 1 else ""))
+    passed(name, f"inputs, targets and mask, {plural(len(cases), 'batch', 'batches')}")
