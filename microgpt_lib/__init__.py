@@ -11,7 +11,11 @@ import os
 # several threads per process, on a machine already busy (tests in parallel, other programs),
 # spin against each other: a 128-wide batch step took 2 s instead of 0.15 s. Your own setting wins.
 # It takes effect only if NumPy is not imported yet, so it lives here, before any module imports it.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# any one of them set by you wins: OpenBLAS reads OMP_NUM_THREADS when OPENBLAS_NUM_THREADS is unset
+BLAS_THREADS_FROM_USER = any(_var in os.environ for _var in BLAS_THREAD_VARIABLES)
+if not BLAS_THREADS_FROM_USER:
+    for _var in BLAS_THREAD_VARIABLES:
+        os.environ[_var] = "1"
 
 __version__ = "0.1.0"

@@ -6,15 +6,38 @@ derivative is a Jacobian matrix far too big to build, so each node keeps a funct
 `backward(grad) -> (grad of child 1, grad of child 2, ...)`, the vector-Jacobian product.
 `backward` then runs them in reverse topological order, exactly as `Value.backward` does.
 """
-import numpy as np
-from threadpoolctl import threadpool_limits
+import os
 
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from . import BLAS_THREADS_FROM_USER
 from .autograd import topological_order
 
-# One BLAS thread: this engine multiplies small matrices, where more threads only wait for each other,
-# and on a busy machine they spin against other programs (a 128-wide batch step: 2 s instead of 0.15 s).
-# microgpt_lib/__init__ sets the same through the environment; this also covers a NumPy loaded before it.
-threadpool_limits(1, user_api="blas")
+
+def machine_cores():
+    """The CPU cores this process may run on (what a BLAS uses by default)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def limit_blas_threads():
+    """One BLAS thread, unless you chose a number yourself.
+
+    This engine multiplies small matrices, where more threads only wait for each other, and on a busy
+    machine they spin against other programs (a 128-wide batch step: 2 s instead of 0.15 s).
+    microgpt_lib/__init__ asks for one thread through the environment, which a NumPy imported before
+    microgpt_lib never read; so the BLAS is limited here too, but only if it still has its default
+    number of threads (one per core): an environment variable of yours (OPENBLAS_NUM_THREADS,
+    OMP_NUM_THREADS, MKL_NUM_THREADS) or a threadpoolctl limit you set before this import wins.
+    """
+    if BLAS_THREADS_FROM_USER:
+        return
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    if all(pool["num_threads"] == machine_cores() for pool in blas):
+        threadpool_limits(1, user_api="blas")
+
+
+limit_blas_threads()
 
 
 class Tensor:
