@@ -272,8 +272,14 @@ def masked_loss(model, token_lists):
 
 
 def document_loss(model, tokens):
-    """The mean negative log-likelihood of each next token of one tokenized document."""
-    return weighted_loss(model, [tokens], per_name=True)
+    """The mean negative log-likelihood of each next token of one tokenized document (microgpt's step)."""
+    n = min(model.config.block_size, len(tokens) - 1)
+    if n < 1:
+        raise ValueError("every document needs at least 2 tokens (BOS, ..., BOS)")
+    tokens = np.asarray(tokens[: n + 1])  # one name needs no padding: no pad_batch, no mask
+    logits, caches = model.forward(tokens[None, :n])
+    loss, nll_cache = softmax_nll_forward(logits, tokens[1:], np.full(n, 1 / n))
+    return Loss(model, loss, lambda: softmax_nll_backward(nll_cache), caches)
 
 
 def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, start_step=0):
