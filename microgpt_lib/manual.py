@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .numpy_model import Adam, NumpyGPT, pad_batch
+from .tensor import Tensor
 from .train import diverged
 
 __all__ = ["ManualGPT", "Adam", "document_loss", "batch_loss", "masked_loss", "train", "sample_names"]
@@ -97,9 +98,12 @@ def attention_forward(qkv, B, T, n_head):
     # (B*T, 3C) -> (3, B, n_head, T, head_dim): q, k and v of each head, as views
     q, k, v = qkv.reshape(B, T, 3, n_head, head_dim).transpose(2, 0, 3, 1, 4)
     scale = (head_dim**0.5) ** -1  # microgpt divides by sqrt(head_dim): x / y is x * y**-1
-    scores = (q @ k.swapaxes(-1, -2)) * scale + causal_mask(T)
-    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    att = e / e.sum(axis=-1, keepdims=True)  # (B, n_head, T, T), 0 above the diagonal
+    att = q @ k.swapaxes(-1, -2)
+    att *= scale
+    att += causal_mask(T)  # the scores
+    att -= att.max(axis=-1, keepdims=True)  # softmax, in place: one array instead of five
+    np.exp(att, out=att)
+    att /= att.sum(axis=-1, keepdims=True)  # (B, n_head, T, T), 0 above the diagonal
     out = (att @ v).transpose(0, 2, 1, 3).reshape(B * T, C)
     return out, (q, k, v, att, scale)
 
@@ -125,8 +129,9 @@ def attention_backward(dout, cache):
 
 def softmax_nll_forward(logits, targets, weights):
     """loss = -sum_r weights[r] * log(softmax(logits[r])[targets[r]]), over the rows r of logits (N, V)."""
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    probs = e / e.sum(axis=-1, keepdims=True)
+    probs = logits - logits.max(axis=-1, keepdims=True)
+    np.exp(probs, out=probs)
+    probs /= probs.sum(axis=-1, keepdims=True)
     rows = np.arange(len(targets))
     loss = -(np.log(probs[rows, targets]) * weights).sum()  # as microgpt: softmax, then -log of the target's probability
     return loss, (probs, rows, targets, weights)
@@ -146,7 +151,7 @@ class ManualGPT(NumpyGPT):
     """microgpt's model with a hand-written backward: `NumpyGPT`'s weights, plus one flat gradient array.
 
     `grad` has the shape of `flat`, in the same order, and `grads[name]` is a view of it for each
-    matrix; `backward` adds into it, `zero_grad` clears it. The q, k and v matrices of a layer
+    matrix (`params` is the one flat array, for Adam); `backward` adds into it, `zero_grad` clears it. The q, k and v matrices of a layer
     are next to each other in `flat`, so `qkv[layer]` views them as one (3C, C) matrix.
     """
 
@@ -163,12 +168,13 @@ class ManualGPT(NumpyGPT):
         qkv = [slice(offsets[f"layer{li}.attn_wq"], offsets[f"layer{li}.attn_wq"] + 3 * C * C) for li in range(config.n_layer)]
         self.qkv = [self.flat[s].reshape(3 * C, C) for s in qkv]
         self.dqkv = [self.grad[s].reshape(3 * C, C) for s in qkv]
+        # Adam sees one parameter, the flat array, with the flat gradient: it copies one array, not one per matrix
+        self.params = [Tensor(self.flat)]
 
     def zero_grad(self):
         """Clear the gradients, and show them to Adam (which reads p.grad of every parameter, then drops it)."""
         self.grad.fill(0.0)
-        for p, name in zip(self.params, self.grads):
-            p.grad = self.grads[name]
+        self.params[0].grad = self.grad
 
     def forward(self, ids):
         """logits (B*T, vocab_size) of the next token at every position of ids (B, T), and every layer's cache."""
@@ -187,12 +193,14 @@ class ManualGPT(NumpyGPT):
             qkv, qkv_cache = linear_forward(xn, self.qkv[li])
             y, attention_cache = attention_forward(qkv, B, T, c.n_head)
             y, wo_cache = linear_forward(y, w[f"layer{li}.attn_wo"])
-            x = y + x  # the residual
+            y += x  # the residual: x = y + x, in place
+            x = y
             xn, norm2 = rmsnorm_forward(x)
             h, fc1_cache = linear_forward(xn, w[f"layer{li}.mlp_fc1"])
             h, relu_cache = relu_forward(h)
             y, fc2_cache = linear_forward(h, w[f"layer{li}.mlp_fc2"])
-            x = y + x
+            y += x
+            x = y
             caches.append((norm1, qkv_cache, attention_cache, wo_cache, norm2, fc1_cache, relu_cache, fc2_cache))
         logits, head_cache = linear_forward(x, w["lm_head"])
         caches.append(head_cache)
@@ -208,12 +216,16 @@ class ManualGPT(NumpyGPT):
             dh = linear_backward(dx, fc2_cache, w[f"layer{li}.mlp_fc2"], g[f"layer{li}.mlp_fc2"])
             dh = relu_backward(dh, relu_cache)
             dxn = linear_backward(dh, fc1_cache, w[f"layer{li}.mlp_fc1"], g[f"layer{li}.mlp_fc1"])
-            dx = rmsnorm_backward(dxn, norm2) + dx
+            dxn = rmsnorm_backward(dxn, norm2)
+            dxn += dx  # the residual's two paths: dx = rmsnorm_backward(...) + dx
+            dx = dxn
             # x = attention(rmsnorm(x)) + x
             dy = linear_backward(dx, wo_cache, w[f"layer{li}.attn_wo"], g[f"layer{li}.attn_wo"])
             dqkv = attention_backward(dy, attention_cache)
             dxn = linear_backward(dqkv, qkv_cache, self.qkv[li], self.dqkv[li])
-            dx = rmsnorm_backward(dxn, norm1) + dx
+            dxn = rmsnorm_backward(dxn, norm1)
+            dxn += dx
+            dx = dxn
         dx = rmsnorm_backward(dx, caches[1])
         embedding_backward(dx, caches[0], g["wte"], g["wpe"])
 
