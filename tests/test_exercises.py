@@ -76,7 +76,7 @@ class Exercise:
 
 def chapter_of(notebook):
     """'ch02' for solutions/02_autograd/02_exercises.ipynb."""
-    match = re.match(r"(\d\d)_", notebook.parent.name)
+    match = re.match(r"(\d\d[a-z]?)_", notebook.parent.name)
     return f"ch{match.group(1)}" if match else notebook.parent.name
 
 
