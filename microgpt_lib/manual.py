@@ -20,6 +20,8 @@ from .numpy_model import Adam, NumpyGPT, pad_batch
 from .tensor import Tensor
 from .train import diverged
 
+LAYER_MATRICES = ("attn_wo", "mlp_fc1", "mlp_fc2")  # after wq, wk, wv, which go as one matrix
+
 __all__ = ["ManualGPT", "Adam", "document_loss", "batch_loss", "masked_loss", "train", "sample_names"]
 
 
@@ -133,7 +135,7 @@ def softmax_nll_forward(logits, targets, weights):
     np.exp(probs, out=probs)
     probs /= probs.sum(axis=-1, keepdims=True)
     rows = np.arange(len(targets))
-    loss = -(np.log(probs[rows, targets]) * weights).sum()  # as microgpt: softmax, then -log of the target's probability
+    loss = -(np.log(probs[rows, targets]) @ weights)  # as microgpt: softmax, then -log of the target's probability
     return loss, (probs, rows, targets, weights)
 
 
@@ -151,8 +153,10 @@ class ManualGPT(NumpyGPT):
     """microgpt's model with a hand-written backward: `NumpyGPT`'s weights, plus one flat gradient array.
 
     `grad` has the shape of `flat`, in the same order, and `grads[name]` is a view of it for each
-    matrix (`params` is the one flat array, for Adam); `backward` adds into it, `zero_grad` clears it. The q, k and v matrices of a layer
-    are next to each other in `flat`, so `qkv[layer]` views them as one (3C, C) matrix.
+    matrix; `backward` adds into it, `zero_grad` clears it (`params` is the one flat array, for Adam).
+    `layers[i]` holds layer i's matrices as the forward uses them, (wqkv, wo, fc1, fc2), and
+    `layer_grads[i]` their gradients: wq, wk, wv are next to each other in `flat`, so wqkv views
+    them as one (3C, C) matrix, and one matrix product gives q, k and v.
     """
 
     def __init__(self, config, rng=None, flat=None):
@@ -164,11 +168,15 @@ class ManualGPT(NumpyGPT):
             self.grads[name] = self.grad[start : start + p.data.size].reshape(p.shape)
             offsets[name], start = start, start + p.data.size
         C = config.n_embd
-        # wq, wk, wv are consecutive in flat: one (3C, C) view of the three, for weights and gradients
-        qkv = [slice(offsets[f"layer{li}.attn_wq"], offsets[f"layer{li}.attn_wq"] + 3 * C * C) for li in range(config.n_layer)]
-        self.qkv = [self.flat[s].reshape(3 * C, C) for s in qkv]
-        self.dqkv = [self.grad[s].reshape(3 * C, C) for s in qkv]
-        # Adam sees one parameter, the flat array, with the flat gradient: it copies one array, not one per matrix
+        self.layers, self.layer_grads = [], []
+        for li in range(config.n_layer):
+            start = offsets[f"layer{li}.attn_wq"]
+            qkv = slice(start, start + 3 * C * C)  # wq, wk, wv, one after the other
+            for matrices, flat, table in ((self.layers, self.flat, self.weights),
+                                          (self.layer_grads, self.grad, self.grads)):
+                others = (table[f"layer{li}.{name}"] for name in LAYER_MATRICES)
+                matrices.append((flat[qkv].reshape(3 * C, C), *others))
+        # Adam sees one parameter, the flat array, and the flat gradient: it copies one array, not one per matrix
         self.params = [Tensor(self.flat)]
 
     def zero_grad(self):
@@ -188,17 +196,17 @@ class ManualGPT(NumpyGPT):
         x, embedding_cache = embedding_forward(w["wte"], w["wpe"], ids)
         x, norm_cache = rmsnorm_forward(x)
         caches = [embedding_cache, norm_cache]
-        for li in range(c.n_layer):
+        for wqkv, wo, fc1, fc2 in self.layers:
             xn, norm1 = rmsnorm_forward(x)
-            qkv, qkv_cache = linear_forward(xn, self.qkv[li])
+            qkv, qkv_cache = linear_forward(xn, wqkv)
             y, attention_cache = attention_forward(qkv, B, T, c.n_head)
-            y, wo_cache = linear_forward(y, w[f"layer{li}.attn_wo"])
+            y, wo_cache = linear_forward(y, wo)
             y += x  # the residual: x = y + x, in place
             x = y
             xn, norm2 = rmsnorm_forward(x)
-            h, fc1_cache = linear_forward(xn, w[f"layer{li}.mlp_fc1"])
+            h, fc1_cache = linear_forward(xn, fc1)
             h, relu_cache = relu_forward(h)
-            y, fc2_cache = linear_forward(h, w[f"layer{li}.mlp_fc2"])
+            y, fc2_cache = linear_forward(h, fc2)
             y += x
             x = y
             caches.append((norm1, qkv_cache, attention_cache, wo_cache, norm2, fc1_cache, relu_cache, fc2_cache))
@@ -208,21 +216,22 @@ class ManualGPT(NumpyGPT):
 
     def backward(self, dlogits, caches):
         """Add the gradient of every weight into `grad`, from dlogits (B*T, vocab_size): the forward, reversed."""
-        c, w, g = self.config, self.weights, self.grads
+        w, g = self.weights, self.grads
         dx = linear_backward(dlogits, caches[-1], w["lm_head"], g["lm_head"])
-        for li in reversed(range(c.n_layer)):
+        for li in reversed(range(self.config.n_layer)):
             norm1, qkv_cache, attention_cache, wo_cache, norm2, fc1_cache, relu_cache, fc2_cache = caches[2 + li]
+            (wqkv, wo, fc1, fc2), (dwqkv, dwo, dfc1, dfc2) = self.layers[li], self.layer_grads[li]
             # x = mlp(rmsnorm(x)) + x: the gradient reaches x by both paths, and the two add
-            dh = linear_backward(dx, fc2_cache, w[f"layer{li}.mlp_fc2"], g[f"layer{li}.mlp_fc2"])
+            dh = linear_backward(dx, fc2_cache, fc2, dfc2)
             dh = relu_backward(dh, relu_cache)
-            dxn = linear_backward(dh, fc1_cache, w[f"layer{li}.mlp_fc1"], g[f"layer{li}.mlp_fc1"])
+            dxn = linear_backward(dh, fc1_cache, fc1, dfc1)
             dxn = rmsnorm_backward(dxn, norm2)
             dxn += dx  # the residual's two paths: dx = rmsnorm_backward(...) + dx
             dx = dxn
             # x = attention(rmsnorm(x)) + x
-            dy = linear_backward(dx, wo_cache, w[f"layer{li}.attn_wo"], g[f"layer{li}.attn_wo"])
+            dy = linear_backward(dx, wo_cache, wo, dwo)
             dqkv = attention_backward(dy, attention_cache)
-            dxn = linear_backward(dqkv, qkv_cache, self.qkv[li], self.dqkv[li])
+            dxn = linear_backward(dqkv, qkv_cache, wqkv, dwqkv)
             dxn = rmsnorm_backward(dxn, norm1)
             dxn += dx
             dx = dxn
@@ -230,7 +239,7 @@ class ManualGPT(NumpyGPT):
         embedding_backward(dx, caches[0], g["wte"], g["wpe"])
 
     def __call__(self, ids):
-        """The logits as `NumpyGPT` returns them (an array in `.data`, shape (B, T, vocab_size)), for sampling and evaluate."""
+        """The logits as `NumpyGPT` gives them (an array in `.data`, (B, T, vocab_size)), for sampling and evaluate."""
         ids = np.asarray(ids)
         logits, _ = self.forward(ids)
         return SimpleArray(logits.reshape(*ids.shape, -1))
