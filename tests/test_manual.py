@@ -290,3 +290,21 @@ def test_bench_has_the_manual_row():
     assert result.returncode == 0, result.stderr
     row = result.stdout.splitlines()[2].split()
     assert row[0] == "manual" and float(row[1]) > 0
+
+
+def test_plugged_into_chapter_11s_batched_run_it_gives_the_same_run(monkeypatch):
+    """How batch_train would use it: ManualGPT for NumpyGPT, manual.masked_loss for masked_loss; the rest unchanged."""
+    docs = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "charlotte", "amelia", "evelyn", "abigail",
+            "harper", "emily", "liam", "noah", "william", "james", "oliver", "ben", "eli", "lucas"]
+    train_docs, val_docs = docs[:16], docs[16:]
+    gpt_config, config = GPTConfig(n_embd=8, n_head=2, n_layer=2, block_size=8), batch_train.RunConfig(
+        num_steps=12, batch_size=4, lr=0.02, warmup_steps=2, weight_decay=0.1, eval_every=6)
+    expected = batch_train.train_run(batch_train.start_run(gpt_config, config), TOKENIZER, train_docs, val_docs)
+    rng = random.Random(config.seed)
+    model = ManualGPT(gpt_config, rng)  # the same draws as start_run's NumpyGPT
+    run = batch_train.Run(model, batch_train.make_optimizer(model, config), rng, config)
+    monkeypatch.setattr(batch_train, "masked_loss", manual.masked_loss)
+    batch_train.train_run(run, TOKENIZER, train_docs, val_docs)
+    np.testing.assert_allclose(run.loss_history, expected.loss_history, rtol=0, atol=1e-12)
+    np.testing.assert_allclose([v for _, v in run.val_history], [v for _, v in expected.val_history], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.model.flat, expected.model.flat, rtol=0, atol=1e-12)
