@@ -16,7 +16,9 @@ import math
 
 import numpy as np
 
+from . import numpy_model
 from .numpy_model import Adam, NumpyGPT, pad_batch
+from .optim import check_num_steps
 from .tensor import Tensor
 from .train import diverged
 
@@ -252,16 +254,7 @@ class ManualGPT(NumpyGPT):
         """The logits as `NumpyGPT` gives them (an array in `.data`, (B, T, vocab_size)), for sampling and evaluate."""
         ids = np.asarray(ids)
         logits, _ = self.forward(ids)
-        return SimpleArray(logits.reshape(*ids.shape, -1))
-
-
-class SimpleArray:
-    """An array in `.data`, as a Tensor holds it, with no graph behind it."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data):
-        self.data = data
+        return Tensor(logits.reshape(*ids.shape, -1))  # a Tensor with no graph behind it: just its .data
 
 
 class Loss:
@@ -319,6 +312,7 @@ def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, star
     The same contract as `numpy_model.train` (and `train.train`): microgpt's Adam by default,
     `callback(step, num_steps, loss)` after each step, a loss that is not finite stops training.
     """
+    check_num_steps(num_steps)
     if not docs:
         raise ValueError("no documents to train on")
     optimizer = Adam(model, num_steps) if optimizer is None else optimizer
@@ -340,6 +334,4 @@ def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, star
 
 def sample_names(model, tokenizer, rng, num_samples=20, temperature=0.5):
     """New names drawn as `numpy_model.sample_names` draws them (it calls this model's forward)."""
-    from .numpy_model import sample_names as numpy_sample_names
-
-    return numpy_sample_names(model, tokenizer, rng, num_samples, temperature)
+    return numpy_model.sample_names(model, tokenizer, rng, num_samples, temperature)
