@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from ..tensor import Tensor, causal_attention, linear, log_softmax, rmsnorm
+from ..tensor import Tensor, causal_attention, embedding, linear, log_softmax, rmsnorm
 from . import call, fail, passed
 from .ch09 import as_array, fmt_array
 
@@ -145,3 +145,26 @@ def check_mlp_relu2_backward(mlp_relu2_backward, cases=None):
         compare(label, dw1, tw1.grad, "dw1", "the derivative of relu(h)**2 is 2 * relu(h): dh = (dout @ w2) * 2 * relu(h); dw1 = dh^T x")
         compare(label, dx, tx.grad, "dx", "dx = dh @ w1, in x's own shape")
     passed(name, f"dx, dw1 and dw2 equal the Tensor engine's on {len(cases)} inputs")
+
+
+# ---------------------------------------------------------------- exercise 5: one matrix used twice (weight tying)
+
+def check_tied_wte_grad(tied_wte_grad, cases=None):
+    """tied_wte_grad(dlogits, x, ids, dx0, vocab_size) -> dwte when wte is both the embedding and lm_head."""
+    __tracebackhide__ = True
+    name = "tied_wte_grad"
+    cases = cases or [([1, 3, 5, 7], 4, 1), ([0, 2, 4, 6, 8, 9], 3, 2)]  # (token ids, n_embd, seed)
+    for ids, C, seed in cases:
+        gen = np.random.default_rng(seed)
+        V, N = 10, len(ids)
+        wte, x, dlogits, dx0 = gen.normal(size=(V, C)), gen.normal(size=(N, C)), gen.normal(size=(N, V)), gen.normal(size=(N, C))
+        tied = Tensor(wte.copy())
+        ((linear(Tensor(x), tied) * dlogits).sum() + (embedding(tied, np.array(ids)) * dx0).sum()).backward()
+        label = f"{name}(ids {ids}, n_embd {C})"
+        result = quiet_call(label, tied_wte_grad, dlogits.copy(), x.copy(), np.array(ids), dx0.copy(), V,
+                            hint="start from np.zeros((vocab_size, n_embd)) and add both uses into it")
+        dwte = as_array(label, result, (V, C), "dwte")
+        compare(label, dwte, tied.grad, "dwte",
+                "wte gets dlogits^T x from lm_head plus, from the embedding, dx0[t] added into row ids[t] for every t "
+                "(np.add.at: a repeated token adds twice)")
+    passed(name, f"dwte equals the Tensor engine's on {len(cases)} inputs")

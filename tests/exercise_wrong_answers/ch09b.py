@@ -126,3 +126,28 @@ HIDDEN_ONLY = {
         MLP_WITH.format(**{**MLP_RIGHT, "flatten": "x, dout"}).replace("dx = (dh @ w1).reshape(x.shape)", "dx = dh @ w1"),
     ],
 }
+
+TIED_WITH = '''def tied_wte_grad(dlogits, x, ids, dx0, vocab_size):
+    dwte = np.zeros((vocab_size, x.shape[1]))
+    {head}
+    {embedding}
+    return dwte
+'''
+TIED_RIGHT = dict(head="dwte += dlogits.T @ x", embedding="np.add.at(dwte, ids, dx0)")
+
+WRONG["ex09b_5_tied_wte_grad"] = [
+    # only the output layer's use
+    TIED_WITH.format(**{**TIED_RIGHT, "embedding": "pass"}),
+    # only the embedding's use
+    TIED_WITH.format(**{**TIED_RIGHT, "head": "pass"}),
+    # the second use overwrites the first (=, not +=)
+    TIED_WITH.format(**{**TIED_RIGHT, "embedding": "dwte[ids] = dx0"}),
+    # the output layer's gradient from the wrong side: (C, V), not (V, C)
+    TIED_WITH.format(**{**TIED_RIGHT, "head": "dwte += x.T @ dlogits"}),
+    # the lookup's gradient added to the rows 0..N-1 instead of the rows of the tokens
+    TIED_WITH.format(**{**TIED_RIGHT, "embedding": "dwte[: len(ids)] += dx0"}),
+]
+HIDDEN_ONLY["ex09b_5_tied_wte_grad"] = [
+    # fancy-index +=: right while every token occurs once, a repeated token keeps only one of its gradients
+    TIED_WITH.format(**{**TIED_RIGHT, "embedding": "dwte[ids] += dx0"}),
+]
