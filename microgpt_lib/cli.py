@@ -22,7 +22,7 @@ from .batch_train import PRESETS
 PRESET_NAMES = {"num_steps": "steps"}  # RunConfig's names that the command line spells otherwise
 
 SAMPLES_HEADER = "--- inference (new, hallucinated names) ---"
-ENGINES = ("scalar", "fused", "numpy")
+ENGINES = ("scalar", "fused", "numpy", "manual")
 
 
 def load_engine(name):
@@ -35,6 +35,11 @@ def load_engine(name):
 
         return SimpleNamespace(model=nm.NumpyGPT, optimizer=nm.Adam, train=nm.train, document_loss=nm.document_loss,
                                sample_names=nm.sample_names, to_gpt=nm.NumpyGPT.to_gpt)
+    if name == "manual":  # chapter 09b: the same arrays, every backward written by hand
+        from . import manual
+
+        return SimpleNamespace(model=manual.ManualGPT, optimizer=manual.Adam, train=manual.train, document_loss=manual.document_loss,
+                               sample_names=manual.sample_names, to_gpt=manual.ManualGPT.to_gpt)
     scalar = SimpleNamespace(model=GPT, optimizer=lambda model, *args: optim.Adam(model.params, *args),
                              train=scalar_train.train, document_loss=scalar_train.document_loss,
                              sample_names=sample.sample_names, to_gpt=lambda model: model)
@@ -77,8 +82,8 @@ def build_parser():
     tunable(t, "--beta1", float, "Adam's decay of the mean gradient")
     tunable(t, "--beta2", float, "Adam's decay of the mean squared gradient")
     t.add_argument("--engine", choices=ENGINES, default=None,
-                   help="scalar: the chapters' Value graph; fused: fewer, bigger Value nodes; numpy: arrays (chapter 09). "
-                   "All three print the same run. Batched runs use numpy (default: scalar, or numpy when batched)")
+                   help="scalar: the chapters' Value graph; fused: fewer, bigger Value nodes; numpy: arrays (chapter 09); manual: "
+                   "arrays, every backward by hand (chapter 09b). All four print the same run. Batched runs use numpy (default: scalar, or numpy when batched)")
     add_sampling_args(t)
     t.add_argument("--save", metavar="PATH", help="write a checkpoint here after training (batched: also every --save-every "
                    "steps, on Ctrl-C, and the best validation weights beside it as NAME.best.json)")
@@ -408,7 +413,7 @@ def run_bench(args):
     print(f"{'engine':8s} {'median':>10s} {'min':>10s} {'max':>10s} {'speed-up':>9s}")
     medians = {}
     for name in names:
-        times = time_steps(load_engine(name), config, tokenizer, docs[: args.steps], rounds=10 if name == "numpy" else 1)
+        times = time_steps(load_engine(name), config, tokenizer, docs[: args.steps], rounds=10 if name in ("numpy", "manual") else 1)
         medians[name] = statistics.median(times)
         speedup = f"{medians['scalar'] / medians[name]:8.1f}x" if "scalar" in medians else f"{'-':>9s}"
         print(f"{name:8s} {medians[name]:10.6f} {min(times):10.6f} {max(times):10.6f} {speedup}", flush=True)
