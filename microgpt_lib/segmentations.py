@@ -18,7 +18,8 @@ from .batch_train import sequence_nll
 
 def token_strings(tokenizer):
     """The string of every token id below BOS: `vocab` for BPE, the characters for `Tokenizer`."""
-    return list(getattr(tokenizer, "vocab", tokenizer.uchars))
+    vocab = getattr(tokenizer, "vocab", None)
+    return list(tokenizer.uchars if vocab is None else vocab)
 
 
 def segmentations(text, tokenizer):
