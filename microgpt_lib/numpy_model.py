@@ -147,6 +147,7 @@ class Adam:
         return update
 
     def zero_grad(self):
+        """Forget the gradients that this step used (the next backward starts from none)."""
         for p in self.model.params:
             p.grad = None
 
