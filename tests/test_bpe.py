@@ -6,12 +6,13 @@ import random
 import numpy as np
 import pytest
 
+from microgpt_lib.batch_train import evaluate
+from microgpt_lib.bpe import BPETokenizer, count_pairs, merge, most_frequent, to_tiktoken, tokenizer_from_dict
 from microgpt_lib.checkpoint import load_checkpoint, save_run_checkpoint
-from microgpt_lib.bpe import BPETokenizer, count_pairs, merge, most_frequent, to_tiktoken
 from microgpt_lib.data import load_docs, split_docs
 from microgpt_lib.model import GPTConfig
-from microgpt_lib.numpy_model import NumpyGPT, evaluate, sample_names
-from microgpt_lib.tokenizer import Tokenizer, tokenizer_from_dict
+from microgpt_lib.numpy_model import NumpyGPT, sample_names
+from microgpt_lib.tokenizer import Tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +214,17 @@ def test_a_version_1_checkpoint_refuses_a_bpe_tokenizer(tmp_path):
     with pytest.raises(ValueError, match="not a bpe tokenizer: use save_run_checkpoint"):
         save_checkpoint(tmp_path / "run.json", model, tokenizer, 0, [])
     assert not (tmp_path / "run.json").exists()
+
+
+def test_the_character_tokenizer_does_not_import_bpe():
+    """tokenizer.py is chapter 01's: it imports nothing of BPE, anywhere; bpe.py knows both and dispatches by kind."""
+    import ast
+    import pathlib
+
+    import microgpt_lib.tokenizer
+
+    tree = ast.parse(pathlib.Path(microgpt_lib.tokenizer.__file__).read_text())
+    imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    assert not [name for name in imported if "bpe" in name], imported
+    assert isinstance(tokenizer_from_dict({"kind": "char", "uchars": "ab"}), Tokenizer)
