@@ -21,7 +21,7 @@ def load_docs(path=None):
     path = data_path() if path is None else pathlib.Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"data file {str(path)!r} is a folder; pass the path of a text file with one document per line")
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"data file {str(path)!r} does not exist; pass the path of a text file with one document per line")
     raw = path.read_bytes()
     try:
