@@ -170,9 +170,11 @@ def check_train_args(args):
     resolve_train_args(args)
     check_sampling(args)
     src = args.source
-    for key in ("steps", "batch_size", "eval_every"):
+    if args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    for key in ("batch_size", "eval_every"):
         if getattr(args, key) < 1:
-            raise ValueError(f"{src[key]} must be at least 1" if key != "steps" else f"--steps must be at least 1, got {args.steps}")
+            raise ValueError(f"{src[key]} must be at least 1")
     if args.save_every < 0:
         raise ValueError(f"{src['save_every']} must be 0 (save at the end only) or more")
     if "save_every" in args.given and not args.save:
@@ -289,23 +291,22 @@ def time_steps(engine, config, tokenizer, docs, rounds=1):
     return times
 
 
-def train(args):
-    check_train_args(args)
-    return run_train(args)
+def train_command(args):
+    """`train`: every setting checked first (here), then the run (`cli_train`)."""
+    return run_train(check_train_args(args))
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
-    run = {"train": train, "sample": run_sample, "evaluate": run_evaluate, "bench": run_bench}[args.command]
+    run = {"train": train_command, "sample": run_sample, "evaluate": run_evaluate, "bench": run_bench}[args.command]
     try:
         status = run(args)
     except (ValueError, OSError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted before training started; nothing was saved" if args.command == "train" else "\ninterrupted",
-              file=sys.stderr)
+    except KeyboardInterrupt as stop:  # outside training: says whether the run was saved
+        print(f"\n{stop.args[0] if stop.args else 'interrupted'}", file=sys.stderr)
         return 130
     return status or 0

@@ -68,15 +68,16 @@ class Interrupted(Exception):
 class StopSignals:
     """Ctrl-C (SIGINT) and SIGTERM (`timeout`, a job scheduler, a closing terminal), inside `with StopSignals() as stop:`.
 
-    Before training starts, either ends the command at once (nothing to save yet). During training the first
-    only sets `stop.requested` (the run stops cleanly at the end of its step, and is saved); a second raises
-    KeyboardInterrupt at once, unless a save is under way (`stop.saving`): a save is never cut short.
+    Outside training, either ends the command at once, with `stop.note` (what was saved). During training
+    the first only sets `stop.requested` (the run stops cleanly at the end of its step, and is saved); a second
+    raises KeyboardInterrupt at once, unless `stop.saving`: the save after the first is not cut short.
     """
 
     NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
     def __enter__(self):
         self.requested, self.training, self.saving, self.signum = False, False, False, signal.SIGINT
+        self.note = "interrupted before training started; nothing was saved"
         self._previous = {}
         for signum in self.NAMES:
             try:
@@ -96,7 +97,7 @@ class StopSignals:
     def _handler(self, signum, frame):
         self.signum = signum
         if not self.training:
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt(self.note)
         if self.saving:
             print(f"\n{self.name}: saving, one moment", file=sys.stderr, flush=True)
         elif self.requested:
@@ -223,7 +224,7 @@ def run_plain(args, stop):
         stop.saving = True
         save_checkpoint(args.save, engine.to_gpt(model), tokenizer, args.steps, loss_history)
         stop.saving = False
-    stop.training = False
+    stop.training, stop.note = False, after_training_note(args)
     print_samples(model, tokenizer, rng, args.num_samples, args.temperature, engine.sample_names)
 
 
@@ -329,11 +330,16 @@ def run_batched(args, stop):
         bt.save_run(args.save, run, tokenizer, split.train)
         print_resume_hint(args, run.step, config.num_steps, stop)
         return stop.status
-    stop.training = False
+    stop.training, stop.note = False, after_training_note(args)
     if args.save:
         print(saved_line(args, saves, run, start_step, best))
     print_samples(run.model, tokenizer, run.rng, args.num_samples, args.temperature, numpy_sample_names)
     print(f"val loss: {run.val_history[-1][1]:.4f}")
+
+
+def after_training_note(args):
+    saved = f"the trained run is saved in {args.save}" if args.save else "nothing was saved (no --save)"
+    return f"interrupted after training, while sampling; {saved}"
 
 
 def saved_line(args, saves, run, start_step, best):

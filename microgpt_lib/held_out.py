@@ -14,14 +14,8 @@ training never saw them. What a run trained on follows from what its checkpoint 
 """
 import random
 
+from .batch_train import fingerprint  # a short hash of documents, in order: what a run stores of its training names
 from .data import shuffled
-
-
-def fingerprint(docs):
-    """A short hash of documents, in order (the one `batch_train` stores for a run's training names)."""
-    from .batch_train import fingerprint as batch_fingerprint
-
-    return batch_fingerprint(docs)
 
 
 def check_not_trained_on(checkpoint, docs, split, split_name, where, seed=42):

@@ -38,7 +38,7 @@ class SaveLock:
 
     def __enter__(self):
         while True:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o666)
             try:
                 _try_lock(fd)
             except OSError:
@@ -67,11 +67,16 @@ class SaveLock:
         return f" (process {pid})" if pid.isdigit() else ""
 
     def __exit__(self, *exc):
+        # POSIX: remove the file while still holding its lock, so no other run locks it in between. Windows
+        # removes no file that another process holds open, so there the lock is released first.
+        if sys.platform == "win32":
+            os.close(self.fd)
         try:
-            os.unlink(self.lock_path)  # on Windows an open file cannot be removed: it stays, unlocked
+            os.unlink(self.lock_path)
         except OSError:
             pass
-        os.close(self.fd)  # releases the lock
+        if sys.platform != "win32":
+            os.close(self.fd)  # releases the lock
         return False
 
 

@@ -103,7 +103,7 @@ def test_a_batched_run_does_not_overwrite_an_unfinished_batched_one(tmp_path):
     before = path.read_bytes()
     args = ["train", "--batch-size", "4", "--steps", "10", "--eval-every", "5", *TINY]
     message = one_line_error(run(*args, "--save", str(path)))
-    assert f"--save '{path}' holds a run stopped after step 3 of 10 that can still resume" in message
+    assert f"--save {str(path)!r} holds a run stopped after step 3 of 10 that can still resume" in message
     assert path.read_bytes() == before and not (tmp_path / "run.best.json").exists()
     resumed = run(*args, "--save", str(path), "--resume", str(path))
     assert resumed.returncode == 0, resumed.stderr
@@ -117,7 +117,7 @@ def test_a_second_run_with_the_same_save_refuses_until_the_first_is_killed(tmp_p
         wait_for_line(first.stdout, "step    1 /")
         second = run("train", "--engine", "numpy", "--steps", "3", *TINY, "--save", str(path))
         message = one_line_error(second)
-        assert f"another run (process {first.pid}) is saving to '{path}' now" in message
+        assert f"another run (process {first.pid}) is saving to {str(path)!r} now" in message
         assert second.stdout == ""
     finally:
         first.kill()  # SIGKILL (TerminateProcess on Windows): no handler runs, the lock dies with the process
