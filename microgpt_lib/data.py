@@ -17,7 +17,7 @@ def data_path(name="names.txt"):
 
 
 def load_docs(path=None):
-    """The non-empty lines of a text file, stripped; by default the shipped names."""
+    """The non-empty lines of a UTF-8 text file, stripped (a byte-order mark is dropped); by default the shipped names."""
     path = data_path() if path is None else pathlib.Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"data file {str(path)!r} is a folder; pass the path of a text file with one document per line")
