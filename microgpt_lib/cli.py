@@ -93,7 +93,7 @@ def build_parser():
     tunable(batched, "--save-every", int, "write the resumable --save checkpoint every this many steps (0: at the end only)")
     t.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH by Ctrl-C or --save-every "
                    "(give the options it was started with; the resume command is printed on Ctrl-C)")
-    t.add_argument("--overwrite", action="store_true", help="let --save replace a checkpoint that another, "
+    t.add_argument("--overwrite", action="store_true", default=None, help="let --save replace a checkpoint that another, "
                    "unfinished run could still resume (refused without it)")
     batched.add_argument("--tokenizer", choices=("char", "bpe"), default="char",
                          help="char: one token per character; bpe: byte-pair encoding learnt from the training names (chapter 12)")
