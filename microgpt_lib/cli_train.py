@@ -197,8 +197,10 @@ def run_plain(args, stop):
 
     def report(step, num_steps, loss):
         loss_history.append(loss)
+        # decided before the line is out: a signal sent on seeing "step k" stops after step k + 1, never k
+        stopping = stop.requested and step + 1 < num_steps
         print(format_step(step, num_steps, loss), flush=True)
-        if stop.requested and step + 1 < num_steps:  # at a step boundary: the weights are whole
+        if stopping:  # at a step boundary: the weights are whole
             raise Interrupted(step + 1)
 
     stop.training = True
