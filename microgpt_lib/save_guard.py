@@ -53,6 +53,7 @@ class SaveLock:
             except OSError:
                 pass
             os.close(fd)
+        os.ftruncate(fd, 0)  # a killed run's process id may still be in it
         os.lseek(fd, 1, os.SEEK_SET)  # byte 0 is the one Windows locks; the process id goes after it
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         self.fd = fd
@@ -61,7 +62,7 @@ class SaveLock:
     def _holder(self, fd):
         try:
             os.lseek(fd, 1, os.SEEK_SET)
-            pid = os.read(fd, 32).decode("ascii").strip()
+            pid = (os.read(fd, 32).decode("ascii").split() or [""])[0]
         except (OSError, UnicodeDecodeError):
             return ""
         return f" (process {pid})" if pid.isdigit() else ""
