@@ -167,6 +167,7 @@ class Run:
     pending: list = dataclasses.field(default_factory=list)  # batches drawn but not yet used (lists of document indices)
     val_history: list = dataclasses.field(default_factory=list)  # [step, validation loss] pairs
     seconds: float = 0.0  # time spent in train_run so far, evaluations and saving included
+    command: list = None  # the command line's words that started it (saved, to say how to resume it)
 
     @property
     def best_val(self):
@@ -190,6 +191,8 @@ def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):
     """Write `run` to `path`; `resumable` adds Adam's moments and the generator's state (exact resume)."""
     extra = {"run": dataclasses.asdict(run.config), "data": fingerprint(train_docs), "val_history": run.val_history,
              "seconds": round(run.seconds, 1)}
+    if run.command is not None:
+        extra["command"] = list(run.command)
     if resumable:
         version, internal, gauss_next = run.rng.getstate()
         extra["optimizer"] = run.optimizer.state_dict()
@@ -239,7 +242,7 @@ def best_path(path):
     return path.with_name(f"{path.stem}.best{path.suffix or '.json'}")
 
 
-def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=None, should_stop=None):
+def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=None, should_stop=None, on_save=None):
     """Train `run` from its current step to `run.config.num_steps`; returns it.
 
     Each step: a batch of `batch_size` names drawn with `run.rng`, the masked loss, backward,
@@ -248,6 +251,7 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
     and at the end the whole run goes to `save_path`. `callback(run, val_loss)` after each step
     (val_loss is None between evaluations). `should_stop()` is asked before each step: True
     ends the run early at a step boundary, in a state that resumes exactly (the caller saves it).
+    `on_save(path, run)` after each file written (so the caller can say what was saved).
     """
     config = run.config
     if len(train_docs) < config.batch_size:
@@ -277,9 +281,13 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
             run.val_history.append([run.step, val_loss])
             if improved and save_path is not None:
                 save_run(best_path(save_path), run, tokenizer, train_docs, resumable=False)
+                if on_save is not None:
+                    on_save(best_path(save_path), run)
         run.seconds = time.perf_counter() - started
         if save_path is not None and ((config.save_every and run.step % config.save_every == 0) or run.step == config.num_steps):
             save_run(save_path, run, tokenizer, train_docs)
+            if on_save is not None:
+                on_save(save_path, run)
         if callback is not None:
             callback(run, val_loss)
     return run

@@ -1,23 +1,21 @@
 """The command line: `python -m microgpt_lib train | sample | evaluate | bench`."""
 import argparse
-import dataclasses
 import json
+import math
 import random
-import shlex
-import signal
 import statistics
 import sys
 import time
 from types import SimpleNamespace
 
 from . import optim, sample, train as scalar_train
-from .checkpoint import check_writable, load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint
 from .data import load_docs, shuffled, split_docs
-from .model import GPT, GPTConfig, count_params
+from .model import GPT, GPTConfig
 from .sample import check_temperature
 from .tokenizer import Tokenizer
-from .train import format_step
 from .batch_train import PRESETS
+from .cli_train import run_train
 
 PRESET_NAMES = {"num_steps": "steps"}  # RunConfig's names that the command line spells otherwise
 
@@ -61,15 +59,18 @@ class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 def build_parser():
     defaults = DefaultsFormatter
-    parser = argparse.ArgumentParser(prog="python -m microgpt_lib", description="microgpt: train a tiny GPT on names, and sample new ones.")
+    # allow_abbrev=False: an option is spelt out in full, so the printed resume command is exactly the run's
+    parser = argparse.ArgumentParser(prog="python -m microgpt_lib", allow_abbrev=False,
+                                     description="microgpt: train a tiny GPT on names, and sample new ones.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    t = commands.add_parser("train", formatter_class=defaults,
+    t = commands.add_parser("train", formatter_class=defaults, allow_abbrev=False,
                             help="train from scratch (or resume), print the loss of every step (or progress), then samples",
                             description="With only microgpt's options this is microgpt's run, printed line for line. "
                             "--preset, --batch-size, --warmup-steps, --weight-decay, --eval-every or --save-every make it a batched "
                             "run on the numpy engine (chapter 11): a train / validation / test split, progress lines, and "
-                            "`val loss: X.XXXX` at the end. Either kind, given --save, saves on Ctrl-C, and --resume continues it exactly.")
+                            "`val loss: X.XXXX` at the end. Either kind, given --save, saves on Ctrl-C or SIGTERM, and --resume "
+                            "continues it exactly.")
     t.add_argument("--data", default=None, help="text file, one document per line (default: the shipped data/names.txt)")
     # default None: a value given on the command line overrides --preset, which overrides microgpt's default
     tunable(t, "--seed", int, "seed of the one random generator (shuffle, weights, samples; batched: weights and batches)")
@@ -97,23 +98,27 @@ def build_parser():
     tunable(batched, "--save-every", int, "write the resumable --save checkpoint every this many steps (0: at the end only)")
     t.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH by Ctrl-C or --save-every "
                    "(give the options it was started with; the resume command is printed on Ctrl-C)")
+    t.add_argument("--overwrite", action="store_true", default=None, help="let --save replace a checkpoint that another, "
+                   "unfinished run could still resume (refused without it)")
     batched.add_argument("--tokenizer", choices=("char", "bpe"), default="char",
                          help="char: one token per character; bpe: byte-pair encoding learnt from the training names (chapter 12)")
     batched.add_argument("--vocab-size", type=int, default=None,
                          help="with --tokenizer bpe: tokens in all (characters + merges + BOS) (default: 128)")
 
-    s = commands.add_parser("sample", help="sample names from a saved checkpoint", formatter_class=defaults)
+    s = commands.add_parser("sample", help="sample names from a saved checkpoint", formatter_class=defaults, allow_abbrev=False)
     s.add_argument("--checkpoint", required=True, metavar="PATH", help="a file written by train --save")
     s.add_argument("--seed", type=int, default=42, help="seed of the random generator")
     add_sampling_args(s)
 
-    e = commands.add_parser("evaluate", formatter_class=defaults,
+    e = commands.add_parser("evaluate", formatter_class=defaults, allow_abbrev=False,
                             help="the loss per character of a checkpoint on the validation or test names")
     e.add_argument("--checkpoint", required=True, metavar="PATH", help="a file written by train --save (either kind)")
-    e.add_argument("--split", choices=("val", "test", "train"), default="val", help="which names of data.split_docs to measure")
+    e.add_argument("--split", choices=("val", "test", "train"), default="val", help="which names of data.split_docs to measure "
+                   "(val and test: refused for a checkpoint whose training could have seen them)")
     e.add_argument("--data", default=None, help="text file, one document per line (default: the shipped data/names.txt)")
 
-    b = commands.add_parser("bench", help="time training steps of each engine at the default settings", formatter_class=defaults)
+    b = commands.add_parser("bench", help="time training steps of each engine at the default settings", formatter_class=defaults,
+                            allow_abbrev=False)
     b.add_argument("--steps", type=int, default=10, help="steps to time per engine (the numpy engine repeats them 10 times)")
     b.add_argument("--engine", choices=ENGINES + ("all",), default="all", help="which engine to time")
     return parser
@@ -131,20 +136,65 @@ def tunable(parser, flag, type, help):
 
 
 def resolve_train_args(args):
-    """Fill in every setting left out: the preset's value if it has one, else microgpt's default."""
-    given = {k for k in TRAIN_DEFAULTS if getattr(args, k) is not None}
-    # a plain run (microgpt's) resumes from its own version-1 checkpoint, a batched run from version 2
+    """Fill in every setting left out: the preset's value if it has one, else microgpt's default.
+
+    `args.source[key]` says where each value came from, for the error messages: "--warmup-steps 200"
+    if typed, "warmup_steps 200 (from --preset big)" if not.
+    """
+    given = args.given = {k for k in TRAIN_DEFAULTS if getattr(args, k) is not None}
+    for flag in ("save", "resume"):
+        if getattr(args, flag) == "":
+            raise ValueError(f"--{flag} was given an empty path (an unset shell variable?); give a file name, or leave --{flag} out")
     if args.vocab_size is not None and args.tokenizer != "bpe":
         raise ValueError(f"--vocab-size {args.vocab_size} needs --tokenizer bpe (the character vocabulary is the data's characters)")
-    args.batched = bool(args.preset or given & set(BATCHED_ONLY) or args.tokenizer != "char"
-                        or (args.resume and saved_version(args.resume) != 1))
+    # a plain run (microgpt's) resumes from its own version-1 checkpoint, a batched run from version 2
+    resume_version = saved_version(args.resume) if args.resume else None
+    batched_options = [f"--{k.replace('_', '-')}" for k in BATCHED_ONLY if k in given]
+    batched_options += ["--preset"] * bool(args.preset) + ["--tokenizer bpe"] * (args.tokenizer != "char")
+    if resume_version == 1 and batched_options:
+        raise ValueError(f"--resume {args.resume} holds microgpt's plain run (one name a step), which resumes without "
+                         f"batched options: leave out {', '.join(batched_options)}")
+    args.batched = bool(batched_options or (args.resume and resume_version != 1))
     preset = {PRESET_NAMES.get(k, k): v for k, v in PRESETS[args.preset].items()} if args.preset else {}
+    args.source = {}
     for key, default in TRAIN_DEFAULTS.items():
-        if key not in given:
+        flag = "--" + key.replace("_", "-")
+        if key in given:
+            args.source[key] = f"{flag} {getattr(args, key)}"
+        else:
             setattr(args, key, preset.get(key, default))
+            args.source[key] = f"{key} {getattr(args, key)} (from --preset {args.preset})" if key in preset else f"{flag} {getattr(args, key)}"
     if args.batched and args.engine not in (None, "numpy"):
         raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine}")
     args.engine = args.engine or ("numpy" if args.batched else "scalar")
+    return args
+
+
+def check_train_args(args):
+    """Every setting of a train command, checked before anything is loaded or trained; ValueError names the bad one."""
+    resolve_train_args(args)
+    check_sampling(args)
+    src = args.source
+    if args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    for key in ("batch_size", "eval_every"):
+        if getattr(args, key) < 1:
+            raise ValueError(f"{src[key]} must be at least 1")
+    if args.save_every < 0:
+        raise ValueError(f"{src['save_every']} must be 0 (save at the end only) or more")
+    if "save_every" in args.given and not args.save:
+        raise ValueError(f"--save-every {args.save_every} saves nothing without --save PATH: add --save PATH, or leave it out")
+    if args.overwrite and not args.save:
+        raise ValueError("--overwrite needs --save PATH (it lets that path replace an unfinished run)")
+    if args.batched and not 0 <= args.warmup_steps < args.steps:
+        fix = "give --steps above it, or a smaller --warmup-steps" if "(from --preset" in src["warmup_steps"] else "lower it"
+        raise ValueError(f"{src['warmup_steps']} must be below the {args.steps} steps ({src['steps']}); {fix}")
+    if args.batched and not args.weight_decay >= 0:
+        raise ValueError(f"{src['weight_decay']} must be 0 or more")
+    optim.check_adam_settings(args.steps, args.lr, args.beta1, args.beta2)
+    GPTConfig(2, args.n_embd, args.n_head, args.n_layer, args.block_size)  # the shape's own checks, before any data
+    if args.vocab_size is not None and args.vocab_size < 2:
+        raise ValueError(f"--vocab-size {args.vocab_size} is too small: a tokenizer needs its characters and BOS")
     return args
 
 
@@ -155,6 +205,22 @@ def saved_version(path):
             return json.load(f).get("version")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+MIN_TEMPERATURE = 1e-6
+
+
+def check_sampling(args):
+    """--temperature and --num-samples, checked before any training (sampling comes last)."""
+    check_temperature(args.temperature)
+    if not math.isfinite(args.temperature):
+        raise ValueError(f"--temperature {args.temperature!r} is not a number to divide the logits by; give a finite one, e.g. 1")
+    if args.temperature < MIN_TEMPERATURE:
+        raise ValueError(f"--temperature {args.temperature!r} is below {MIN_TEMPERATURE}, the smallest this command takes "
+                         f"(dividing the logits by less can overflow them; {MIN_TEMPERATURE} already all but always picks "
+                         "the likeliest token)")
+    if args.num_samples < 1:
+        raise ValueError(f"--num-samples must be at least 1, got {args.num_samples}")
 
 
 def add_sampling_args(parser):
@@ -169,224 +235,17 @@ def print_samples(model, tokenizer, rng, num_samples, temperature, sample_names=
         print(f"sample {i + 1:2d}: {name}")
 
 
-def run_train(args):
-    resolve_train_args(args)
-    # check everything before the minutes of training, not after
-    check_temperature(args.temperature)
-    if args.num_samples < 1:
-        raise ValueError(f"--num-samples must be at least 1, got {args.num_samples}")
-    if args.steps < 1:
-        raise ValueError(f"--steps must be at least 1, got {args.steps}")
-    if args.save:
-        check_writable(args.save)
-    if args.batched:
-        return run_batched(args)
-    rng = random.Random(args.seed)
-    docs = shuffled(load_docs(args.data), rng)
-    tokenizer = Tokenizer.from_docs(docs)
-    print(f"num docs: {len(docs)}")
-    print(f"vocab size: {tokenizer.vocab_size}")
-    config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
-    engine = load_engine(args.engine)
-    model = engine.model(config, rng)
-    print(f"num params: {sum(count_params(config).values())}")
-    optimizer = engine.optimizer(model, args.steps, args.lr, args.beta1, args.beta2)
-    # the training loop draws nothing at random: after the shuffle and the initial weights (drawn again
-    # above, from the same seed), a run is its weights, Adam's m and v, and the step
-    settings = {"seed": args.seed, "steps": args.steps, "lr": args.lr, "beta1": args.beta1, "beta2": args.beta2}
-    loss_history, start_step = [], 0
-    if args.resume:
-        start_step, loss_history = resume_plain_run(args.resume, model, optimizer, config, settings, docs)
-        print(f"resuming after step {start_step} from {args.resume}")
-
-    def report(step, num_steps, loss):
-        loss_history.append(loss)
-        print(format_step(step, num_steps, loss), flush=True)
-        if interrupted.requested and step + 1 < num_steps:  # at a step boundary: the weights are whole
-            raise Interrupted(step + 1)
-
-    with CtrlC() as interrupted:
-        try:
-            engine.train(model, tokenizer, docs, args.steps, optimizer, callback=report, start_step=start_step)
-        except Interrupted as stop:
-            print(file=sys.stderr)
-            if args.save:
-                from .batch_train import fingerprint
-
-                state = {"optimizer": {"m": [float(x) for x in optimizer.m], "v": [float(x) for x in optimizer.v]},
-                         "plain_run": {**settings, "data": fingerprint(docs)}}
-                save_checkpoint(args.save, engine.to_gpt(model), tokenizer, stop.step, loss_history, **state)
-                print_resume_hint(args, stop.step, args.steps)
-            else:
-                print(f"interrupted after step {stop.step} of {args.steps}; nothing saved (give --save PATH to keep a run)", file=sys.stderr)
-            return 130
-    if args.save:
-        save_checkpoint(args.save, engine.to_gpt(model), tokenizer, args.steps, loss_history)
-    print_samples(model, tokenizer, rng, args.num_samples, args.temperature, engine.sample_names)
-
-
-def resume_plain_run(path, model, optimizer, config, settings, docs):
-    """Load an interrupted plain run into `model` and `optimizer`; returns (steps done, loss history)."""
-    from .batch_train import fingerprint
-
-    saved = load_checkpoint(path, config=config)  # another shape is an error that names the difference
-    where = f"cannot resume from {str(path)!r}:"
-    if "plain_run" not in saved.extra or "optimizer" not in saved.extra:
-        raise ValueError(f"{where} it holds weights only (no optimizer state); only a run stopped with Ctrl-C resumes")
-    had = saved.extra["plain_run"]
-    diffs = [f"{k}={had.get(k)!r} (this run: {v!r})" for k, v in settings.items() if had.get(k) != v]
-    if had.get("data") != fingerprint(docs):
-        diffs.append("other training data")
-    if diffs:
-        raise ValueError(f"{where} it was trained with {', '.join(diffs)}")
-    weights = [p.data for p in saved.model.params]
-    if hasattr(model, "flat"):  # the NumPy engine: every parameter is a view of flat
-        model.flat[:] = weights
-    else:
-        for p, x in zip(model.params, weights):
-            p.data = x
-    optimizer.m[:] = saved.extra["optimizer"]["m"]
-    optimizer.v[:] = saved.extra["optimizer"]["v"]
-    return saved.step, list(saved.loss_history)
-
-
-def print_resume_hint(args, step, num_steps):
-    command = shlex.join(["python", "-m", "microgpt_lib", *progress_argv(args), "--resume", args.save])
-    print(f"interrupted after step {step} of {num_steps}; saved to {args.save}; resume with:\n  {command}", file=sys.stderr)
-
-
-class Interrupted(Exception):
-    """Ctrl-C was pressed; raised at the next step boundary, after `step` steps."""
-
-    def __init__(self, step):
-        super().__init__(f"interrupted after step {step}")
-        self.step = step
-
-
-class CtrlC:
-    """Within `with CtrlC() as c:`, a first Ctrl-C only sets `c.requested` (training stops cleanly at the
-    end of the step); a second one interrupts at once, as usual."""
-
-    def __enter__(self):
-        self.requested = False
-        self._previous = signal.getsignal(signal.SIGINT)
-
-        def handler(signum, frame):
-            if self.requested:
-                raise KeyboardInterrupt
-            self.requested = True
-            print("\nCtrl-C: stopping at the end of this step (press again to quit at once)", file=sys.stderr, flush=True)
-
-        try:
-            signal.signal(signal.SIGINT, handler)
-        except ValueError:  # not the main thread: Ctrl-C keeps its usual meaning
-            self._previous = None
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
-
-
-def build_tokenizer(args, split):
-    """The tokenizer of a batched run: the characters of every split (so no held-out character is unknown);
-    with --tokenizer bpe, the merges learnt from the training documents only."""
-    uchars = sorted(set("".join(split.train + split.val + split.test)))
-    if args.tokenizer == "bpe":
-        from .bpe import BPETokenizer
-
-        return BPETokenizer.train(split.train, 128 if args.vocab_size is None else args.vocab_size, uchars=uchars)
-    return Tokenizer(uchars)
-
-
-def run_batched(args):
-    from . import batch_train as bt
-    from .numpy_model import sample_names as numpy_sample_names
-
-    config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
-                          beta1=args.beta1, beta2=args.beta2, weight_decay=args.weight_decay, seed=args.seed, eval_every=args.eval_every, save_every=args.save_every)
-    split = split_docs(load_docs(args.data))
-    tokenizer = build_tokenizer(args, split)
-    gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
-    too_long = [doc for doc in split.val + split.test if len(tokenizer.tokenize(doc)) - 1 > gpt_config.block_size]
-    if too_long:
-        raise ValueError(f"{len(too_long)} held-out documents need more than --block-size {gpt_config.block_size} "
-                         f"predictions (e.g. {too_long[0]!r}); raise --block-size")
-    if args.resume:
-        run = bt.resume_run(args.resume, gpt_config, config, tokenizer, split.train)
-    else:
-        run = bt.start_run(gpt_config, config)
-    print(f"num docs: {len(split.train)} train, {len(split.val)} val, {len(split.test)} test")
-    print(f"vocab size: {tokenizer.vocab_size}")
-    print(f"num params: {run.model.flat.size}")
-    print(f"settings: {', '.join(f'{k}={v}' for k, v in dataclasses.asdict(gpt_config).items() if k != 'vocab_size')}, "
-          f"{', '.join(f'{k}={v}' for k, v in dataclasses.asdict(config).items())}")
-    if run.step:
-        print(f"resuming after step {run.step} from {args.resume}")
-    progress = Progress(run)
-    with CtrlC() as interrupted:
-        bt.train_run(run, tokenizer, split.train, split.val, save_path=args.save, callback=progress,
-                     should_stop=lambda: interrupted.requested)
-    if run.step < config.num_steps:
-        if args.save:
-            bt.save_run(args.save, run, tokenizer, split.train)
-            print_resume_hint(args, run.step, config.num_steps)
-        else:
-            print(f"interrupted after step {run.step} of {config.num_steps}; nothing saved (give --save PATH to keep a run)", file=sys.stderr)
-        return 130
-    if args.save:
-        print(f"saved {args.save} (resumable) and {bt.best_path(args.save)} (best validation loss, {run.best_val:.4f})")
-    print_samples(run.model, tokenizer, run.rng, args.num_samples, args.temperature, numpy_sample_names)
-    print(f"val loss: {run.val_history[-1][1]:.4f}")
-
-
-def progress_argv(args):
-    """The command line of this run without --resume (to print how to resume it)."""
-    argv, skip = [], False
-    for arg in args.argv:
-        if skip:
-            skip = False
-        elif arg == "--resume":
-            skip = True
-        elif not arg.startswith("--resume="):
-            argv.append(arg)
-    return argv
-
-
-class Progress:
-    """A line at every evaluation (and at least every 30 s): steps done, rate, time left, train and val loss."""
-
-    def __init__(self, run, every_seconds=30.0):
-        self.start_step, self.start_time = run.step, time.perf_counter()
-        self.last_print, self.last_step, self.every_seconds = self.start_time, run.step, every_seconds
-
-    def __call__(self, run, val_loss):
-        now = time.perf_counter()
-        if val_loss is None and now - self.last_print < self.every_seconds and run.step < run.config.num_steps:
-            return
-        done, total = run.step, run.config.num_steps
-        rate = (done - self.start_step) / max(now - self.start_time, 1e-9)
-        left = (total - done) / rate if rate > 0 else float("inf")
-        recent = run.loss_history[self.last_step :] or run.loss_history[-1:]
-        val = f"{run.val_history[-1][1]:.4f}" if run.val_history else "-"
-        print(f"step {done:{len(str(total))}d}/{total} | {100 * done / total:3.0f}% | {rate:6.1f} steps/s | "
-              f"{format_duration(left)} left | train {sum(recent) / len(recent):.4f} | val {val}", flush=True)
-        self.last_print, self.last_step = now, done
-
-
-def format_duration(seconds):
-    if seconds == float("inf"):
-        return "?"
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
-
-
 def run_evaluate(args):
+    """The loss per character on a split; on val or test, only for a checkpoint that never trained on them."""
+    from .held_out import check_not_trained_on
     from .numpy_model import evaluate
 
     checkpoint = load_checkpoint(args.checkpoint, engine="numpy")
-    docs = getattr(split_docs(load_docs(args.data)), args.split)
+    all_docs = load_docs(args.data)
+    split = split_docs(all_docs)
+    if args.split != "train":
+        check_not_trained_on(checkpoint, all_docs, split, args.split, f"checkpoint {args.checkpoint!r}")
+    docs = getattr(split, args.split)
     print(f"{args.split} loss: {evaluate(checkpoint.model, checkpoint.tokenizer, docs):.4f}")
 
 
@@ -395,6 +254,7 @@ def run_sample(args):
 
     # the NumPy engine draws the same names as the scalar one (same generator, same probabilities),
     # and a bigger model's names in a blink instead of minutes
+    check_sampling(args)
     checkpoint = load_checkpoint(args.checkpoint, engine="numpy")
     rng = random.Random(args.seed)
     print_samples(checkpoint.model, checkpoint.tokenizer, rng, args.num_samples, args.temperature, numpy_sample_names)
@@ -436,17 +296,22 @@ def time_steps(engine, config, tokenizer, docs, rounds=1):
     return times
 
 
+def train_command(args):
+    """`train`: every setting checked first (here), then the run (`cli_train`)."""
+    return run_train(check_train_args(args))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
-    run = {"train": run_train, "sample": run_sample, "evaluate": run_evaluate, "bench": run_bench}[args.command]
+    run = {"train": train_command, "sample": run_sample, "evaluate": run_evaluate, "bench": run_bench}[args.command]
     try:
         status = run(args)
     except (ValueError, OSError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:  # outside training: says whether the run was saved
+        print(f"\n{stop.args[0] if stop.args else 'interrupted'}", file=sys.stderr)
         return 130
     return status or 0

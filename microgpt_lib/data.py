@@ -17,11 +17,20 @@ def data_path(name="names.txt"):
 
 
 def load_docs(path=None):
-    """The non-empty lines of a text file, stripped; by default the shipped names."""
+    """The non-empty lines of a UTF-8 text file, stripped (a byte-order mark is dropped); by default the shipped names."""
     path = data_path() if path is None else pathlib.Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise IsADirectoryError(f"data file {str(path)!r} is a folder; pass the path of a text file with one document per line")
+    if not path.exists():
         raise FileNotFoundError(f"data file {str(path)!r} does not exist; pass the path of a text file with one document per line")
-    docs = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is not a character of the data
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ValueError(f"data file {str(path)!r} is not UTF-8 text (byte 0x{raw[err.start]:02x} on line {line}); "
+                         "save it as UTF-8") from None
+    docs = [line.strip() for line in text.splitlines()]
     docs = [doc for doc in docs if doc]
     if not docs:
         raise ValueError(f"data file {str(path)!r} has no documents: it needs at least one non-empty line")

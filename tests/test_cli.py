@@ -1,4 +1,5 @@
 """The command line: the reference runs line for line, and a clear one-line error for bad input."""
+import shlex
 import signal
 import subprocess
 import sys
@@ -208,8 +209,8 @@ def test_ctrl_c_saves_and_the_resumed_run_ends_as_an_uninterrupted_one(tmp_path)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "interrupted after step" in err and f"--resume {path}" in err and "Traceback" not in err
-    resume_command = err.strip().splitlines()[-1].split()
-    assert resume_command[:3] == ["python", "-m", "microgpt_lib"]
+    resume_command = shlex.split(err.strip().splitlines()[-1])
+    assert resume_command[:3] == [sys.executable, "-m", "microgpt_lib"]  # the interpreter that ran, not a bare python
     resumed = run(*resume_command[3:])
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming after step" in resumed.stdout
@@ -250,7 +251,7 @@ def test_ctrl_c_in_microgpts_own_run_saves_and_resumes_exactly(tmp_path):
     path = tmp_path / "run.json"
     status, err = interrupt([*args, "--save", str(path)], "step   30 /")
     assert status == 130 and "Traceback" not in err, err
-    resume_command = err.strip().splitlines()[-1].split()
+    resume_command = shlex.split(err.strip().splitlines()[-1])
     assert resume_command[-2:] == ["--resume", str(path)]
     interrupted = path.read_bytes()
     for engine in ("fused", "numpy"):  # every engine computes the same run, so any can continue it
