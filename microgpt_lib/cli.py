@@ -238,7 +238,7 @@ def print_samples(model, tokenizer, rng, num_samples, temperature, sample_names=
 def run_evaluate(args):
     """The loss per character on a split; on val or test, only for a checkpoint that never trained on them."""
     from .held_out import check_not_trained_on
-    from .numpy_model import evaluate
+    from .batch_train import evaluate
 
     checkpoint = load_checkpoint(args.checkpoint, engine="numpy")
     all_docs = load_docs(args.data)

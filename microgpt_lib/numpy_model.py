@@ -210,12 +210,3 @@ def sample_names(model, tokenizer, rng, num_samples=20, temperature=0.5):
         raise ValueError(f"num_samples must be a whole number of at least 1, got {num_samples!r}")
     return [sample(model, tokenizer, rng, temperature) for _ in range(num_samples)]
 
-
-def __getattr__(name):
-    # `evaluate` moved to batch_train (chapter 11); this keeps `from .numpy_model import evaluate` working
-    # in cli.py until its import is updated. Remove once nothing imports it from here.
-    if name == "evaluate":
-        from .batch_train import evaluate
-
-        return evaluate
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
