@@ -37,8 +37,9 @@ def check_second_derivative(second_derivative, cases=None):
     cases: (label, f, x, h) tuples, h None for the default; None: SECOND_DERIVATIVE_CASES.
     """
     __tracebackhide__ = True
-    hint = ("f'(x + h) is the .grad of a fresh Value(x + h) after backward on f of it, the same for x - h; "
-            "then the central difference of those two gradients, divided by 2 * h")
+    hint = ("f'(x + h) is the .grad of a fresh Value(x + h) after backward on f of it (the whole gradient, "
+            "not the local one of f's last operation), the same for x - h; then the central difference of "
+            "those two gradients, divided by 2 * h")
     for label, f, x, h in SECOND_DERIVATIVE_CASES if cases is None else cases:
         if h is None:
             name = f"second_derivative(lambda v: {label}, {x})"
