@@ -50,7 +50,8 @@ def check_second_derivative(second_derivative, cases=None):
             got = call(name, second_derivative, f, x, h, hint=hint)
             expected, tol = _second_reference(f, x, h), 1e-9
         if isinstance(got, Value):
-            fail(name, "a plain number", f"a Value {fmt(got.data)}", "return a float, computed from the .grad numbers")
+            fail(name, "a plain number", f"a Value {fmt(got.data)}",
+                 "return a float, computed from the .grad numbers")
         if not isinstance(got, (int, float)) or not close(got, expected, tol):
             advice = hint
             if isinstance(got, (int, float)) and h is not None and close(got, 2 * expected, 1e-9):
@@ -192,12 +193,13 @@ def check_maximum(maximum, cases=None):
         b, ref_b = (y, y) if isinstance(y, int) else (Value(y), Value(y))
         shown = repr(y) if isinstance(y, int) else f"Value({y})"
         name = f"maximum(Value({float(x)}), {shown})"
-        out = call(name, maximum, a, b,
-                   hint="a plain number b is wrapped first, as __add__ does: Value(b)" if isinstance(y, int) else
-                   "run your function on this input yourself and read the error")
+        hint = ("a plain number b is wrapped first, as __add__ does: Value(b)" if isinstance(y, int)
+                else "run your function on this input yourself and read the error")
+        out = call(name, maximum, a, b, hint=hint)
         ref = _maximum_reference(ref_a, ref_b)
         if not isinstance(out, Value):
-            fail(name, "a Value", f"{type(out).__name__} {fmt(out)}", "return Value(data, (a, b), (local_a, local_b), 'max')")
+            fail(name, "a Value", f"{type(out).__name__} {fmt(out)}",
+                 "return Value(data, (a, b), (local_a, local_b), 'max')")
         if not close(out.data, ref.data, 1e-12):
             fail(f"{name}.data", f"{ref.data:g}", fmt(out.data), "the larger of a.data and b.data")
         out.backward()
