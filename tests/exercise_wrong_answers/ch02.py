@@ -128,7 +128,7 @@ WRONG = {
 ''',
     ],
     "ex02_5_topo_order": [
-        # recursive, as the chapter's build_topo: right, and cycles found, but a RecursionError 20,000 deep
+        # recursive, as the chapter's build_topo: right, and cycles found, but a RecursionError 5,000 deep
         '''def topo_order(root):
     order, started, finished = [], set(), set()
 
