@@ -9,35 +9,70 @@ from ..autograd import Value, topological_order
 from . import all_close, call, close, exercise, fail, fmt, passed
 
 
-DERIVATIVE_CASES = [
-    ("x**3", lambda x: x**3, 2.0, 0.1),
-    ("math.exp", math.exp, 0.0, 0.5),
-    ("math.sin", math.sin, 1.0, 1e-3),
-    ("1/x", lambda x: 1 / x, -0.5, 0.01),
+def _grad_at(f, x):
+    """d f / d x at x, by the library's backward on a fresh Value."""
+    v = Value(x)
+    f(v).backward()
+    return v.grad
+
+
+def _second_reference(f, x, h):
+    """The central difference, step h, of backward's gradient: (f'(x + h) - f'(x - h)) / 2h."""
+    return (_grad_at(f, x + h) - _grad_at(f, x - h)) / (2 * h)
+
+
+def _nudged_twice(f, x, h):
+    """The central difference of central differences of f itself (no backward); None off f's domain."""
+    try:
+        return (f(Value(x + 2 * h)).data - 2 * f(Value(x)).data + f(Value(x - 2 * h)).data) / (4 * h * h)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+# (label, f, x, h): f takes a Value and returns a Value; h None means the default h
+SECOND_DERIVATIVE_CASES = [
+    ("v ** 4", lambda v: v**4, 1.0, 0.1),
+    ("v.exp()", lambda v: v.exp(), 0.5, 0.5),
+    ("v.log()", lambda v: v.log(), 2.0, 0.01),
+    ("v ** 3", lambda v: v**3, -2.0, None),
 ]
 
 
-@exercise(1, "the derivative by nudging")
-def check_derivative(derivative, cases=None):
-    """derivative(f, x, h) = (f(x + h) - f(x - h)) / (2 h): the central difference.
+@exercise(1, "the second derivative, by nudging the gradient")
+def check_second_derivative(second_derivative, cases=None):
+    """second_derivative(f, x, h) = (f'(x + h) - f'(x - h)) / 2h, each f' from backward on a fresh Value.
 
-    cases: (label, f, x, h) tuples; None: the visible ones, and the default h.
+    cases: (label, f, x, h) tuples, h None for the default; None: SECOND_DERIVATIVE_CASES.
     """
     __tracebackhide__ = True
-    visible = cases is None
-    for label, f, x, h in DERIVATIVE_CASES if visible else cases:
-        name = f"derivative({label}, {x}, h={h})"
-        got = call(name, derivative, f, x, h)
-        expected = (f(x + h) - f(x - h)) / (2 * h)
-        if not isinstance(got, (int, float)) or not close(got, expected, 1e-9):
-            fail(name, f"{expected:.6f}", fmt(got) if isinstance(got, float) else repr(got),
-                 "nudge x both ways by h, (f(x + h) - f(x - h)), and divide by the distance between them, 2 * h; "
-                 "use the h you are given")
-    if visible:
-        got = call("derivative(x**2, 3.0)", derivative, lambda x: x**2, 3.0)
-        if not isinstance(got, (int, float)) or not close(got, 6.0, 1e-5):
-            fail("derivative(x**2, 3.0) with the default h", "6.000000", fmt(got), "give h a small default, such as 1e-6")
-    passed("derivative", "central differences agree with (f(x+h) - f(x-h)) / 2h")
+    hint = ("f'(x + h) is the .grad of a fresh Value(x + h) after backward on f of it (the whole gradient, "
+            "not the local one of f's last operation), the same for x - h; then the central difference of "
+            "those two gradients, divided by 2 * h")
+    for label, f, x, h in SECOND_DERIVATIVE_CASES if cases is None else cases:
+        if h is None:
+            name = f"second_derivative(lambda v: {label}, {x})"
+            got = call(name, second_derivative, f, x, hint=hint)
+            expected, tol = _second_reference(f, x, 1e-5), 1e-6
+        else:
+            name = f"second_derivative(lambda v: {label}, {x}, h={h})"
+            got = call(name, second_derivative, f, x, h, hint=hint)
+            expected, tol = _second_reference(f, x, h), 1e-9
+        if isinstance(got, Value):
+            fail(name, "a plain number", f"a Value {fmt(got.data)}",
+                 "return a float, computed from the .grad numbers")
+        if not isinstance(got, (int, float)) or not close(got, expected, tol):
+            advice = hint
+            twice = _nudged_twice(f, x, h) if h is not None else None
+            if isinstance(got, (int, float)) and h is not None and close(got, 2 * expected, 1e-9):
+                advice = "you divided by h, but the two points x - h and x + h are 2 * h apart"
+            elif isinstance(got, (int, float)) and h is not None and close(got, -expected, 1e-9):
+                advice = "the sign is flipped: f'(x + h) - f'(x - h), the upper gradient first"
+            elif isinstance(got, (int, float)) and twice is not None and close(got, twice, 1e-7):
+                advice = ("you nudged f twice; nudge only once, the exact gradient f' that backward gives "
+                          "at x + h and at x - h")
+            fail(name, f"{expected:.6f}", fmt(got) if isinstance(got, float) else repr(got), advice)
+    n = len(SECOND_DERIVATIVE_CASES if cases is None else cases)
+    passed("second_derivative", f"the slope of backward's gradient on {n} functions")
 
 
 @exercise(2, "tanh as a new operation")
@@ -143,37 +178,136 @@ def check_gradient_check(gradient_check, cases=None):
     passed("gradient_check", "it agrees on correct operations, and catches a wrong local gradient: 1.5 against 3.0")
 
 
-def _chain(x):
-    """x, then 30 times: (previous * 1.1) + x."""
-    out = x
-    for _ in range(30):
-        out = out * 1.1 + x
-    return out
+def _maximum_reference(a, b):
+    """max(a, b) as one node: the gradient goes to the larger input; on a tie, half to each."""
+    b = b if isinstance(b, Value) else Value(b)
+    if a.data > b.data:
+        local_grads = (1.0, 0.0)
+    elif a.data < b.data:
+        local_grads = (0.0, 1.0)
+    else:
+        local_grads = (0.5, 0.5)
+    return Value(max(a.data, b.data), (a, b), local_grads, "max")
 
 
-# (label, build, leaf numbers): build(*leaves) makes the root from fresh Values of the numbers
+# (a, b): b a number is passed as a plain number, a Value for a float given as ("Value", x)
+MAXIMUM_CASES = [(2.0, -1.0), (-3.0, 0.5), (1.5, 1.5), (0.25, 4.0)]
+
+
+@exercise(4, "max(a, b) and its gradient on a tie")
+def check_maximum(maximum, cases=None):
+    """maximum(a, b) -> one new Value: max of the two, the gradient to the larger, half each on a tie.
+
+    cases: (a, b) pairs of numbers, b a Value unless it is an int (then passed as a plain number);
+    None: MAXIMUM_CASES (all Values), and maximum inside an expression.
+    """
+    __tracebackhide__ = True
+    for x, y in MAXIMUM_CASES if cases is None else cases:
+        a, ref_a = Value(float(x)), Value(float(x))
+        b, ref_b = (y, y) if isinstance(y, int) else (Value(y), Value(y))
+        shown = repr(y) if isinstance(y, int) else f"Value({y})"
+        name = f"maximum(Value({float(x)}), {shown})"
+        hint = ("a plain number b is wrapped first, as __add__ does: Value(b)" if isinstance(y, int)
+                else "run your function on this input yourself and read the error")
+        out = call(name, maximum, a, b, hint=hint)
+        ref = _maximum_reference(ref_a, ref_b)
+        if not isinstance(out, Value):
+            fail(name, "a Value", f"{type(out).__name__} {fmt(out)}",
+                 "return Value(data, (a, b), (local_a, local_b), 'max')")
+        if not close(out.data, ref.data, 1e-12):
+            fail(f"{name}.data", f"{ref.data:g}", fmt(out.data), "the larger of a.data and b.data")
+        out.backward()
+        ref.backward()
+        got = [a.grad] + ([b.grad] if isinstance(b, Value) else [])
+        expected = [ref_a.grad] + ([ref_b.grad] if isinstance(ref_b, Value) else [])
+        if not all_close(got, expected, 1e-12):
+            fail(f"{name}, then backward: the gradients of " + ("[a, b]" if len(got) == 2 else "[a]"),
+                 fmt(expected), fmt(got),
+                 "the whole gradient goes to the larger input, none to the other; on a tie, 0.5 to each "
+                 "(not 1 to each, nor all to one of them)")
+    if cases is not None:
+        passed("maximum", f"{len(cases)} more pairs")
+        return
+    # inside an expression: y = maximum(a * b, a + b) * a, a used three times
+    a, b = Value(0.5), Value(3.0)
+    y = call("maximum(a * b, a + b) * a", lambda: maximum(a * b, a + b) * a)
+    y.backward()
+    ref_a, ref_b = Value(0.5), Value(3.0)
+    (_maximum_reference(ref_a * ref_b, ref_a + ref_b) * ref_a).backward()
+    if not all_close([a.grad, b.grad], [ref_a.grad, ref_b.grad], 1e-12):
+        fail("y = maximum(a * b, a + b) * a at a=0.5, b=3: [a.grad, b.grad]", fmt([ref_a.grad, ref_b.grad]),
+             fmt([a.grad, b.grad]), "record both inputs as children, so backward reaches the larger one")
+    passed("maximum", "its value and gradients, a tie split in half, and inside an expression")
+
+
+def _deep_chain(x):
+    """x + 1 + 1 + ..., 5,000 additions deep: far more nested calls than Python allows."""
+    y = x
+    for _ in range(5_000):
+        y = y + 1
+    return y
+
+
+# (label, build, leaf numbers, loop): build(*leaves) makes the root from fresh Values of the numbers;
+# loop None, or (i, j): node j of the topological order gets node i, which comes after it, as one
+# more child, which closes a cycle (i = -1 is the root: a cycle through the root)
 GRAPHS = [
-    ("a single Value", lambda a: a, [2.0]),
-    ("(b + a) * b with b = a * a", lambda a: (lambda b: (b + a) * b)(a * a), [2.0]),
-    ("(x * 3 + 1).exp() * x", lambda x: (x * 3 + 1).exp() * x, [0.5]),
+    ("a single Value", lambda a: a, [2.0], None),
+    ("(b + a) * b with b = a * a", lambda a: (lambda b: (b + a) * b)(a * a), [2.0], None),
+    ("a chain of 5,000 additions", _deep_chain, [1.0], None),
+    ("(b + a) * b with b = a * a, and the root made a child of b", lambda a: (lambda b: (b + a) * b)(a * a),
+     [2.0], (-1, 1)),
 ]
 
 
-def graph(build, numbers):
-    return build(*[Value(x) for x in numbers])
+def _close_loop(root, loop):
+    nodes = topological_order(root)
+    i, j = loop
+    upper, lower = nodes[i], nodes[j]
+    lower._children = tuple(lower._children) + (upper,)
+    lower._local_grads = tuple(lower._local_grads) + (0.0,)
+    return lower, upper
 
 
-@exercise(4, "a topological order")
-def check_topological_order(topo_order, cases=None):
-    """topo_order(root) -> every node below root once, each after all of its children.
+def _order_or_error(topo_order):
+    def run(root):
+        try:
+            return topo_order(root), None
+        except ValueError as err:
+            return None, err
+    run.__name__ = getattr(topo_order, "__name__", "topo_order")
+    return run
 
-    cases: (label, build, leaf numbers) tuples, as GRAPHS; None: GRAPHS.
+
+@exercise(5, "a topological order without recursion, which finds cycles")
+def check_topo_order(topo_order, cases=None):
+    """topo_order(root) -> every node below root once, each after its children, with no recursion;
+    ValueError if the graph has a cycle.
+
+    cases: (label, build, leaf numbers, loop) tuples, as GRAPHS; None: GRAPHS.
     """
     __tracebackhide__ = True
-    for label, build, numbers in GRAPHS if cases is None else cases:
-        root = graph(build, numbers)
+    run = _order_or_error(topo_order)
+    for label, build, numbers, loop in GRAPHS if cases is None else cases:
+        root = build(*[Value(x) for x in numbers])
         name = f"topo_order(root) for {label}"
-        got = call(name, topo_order, root)
+        if loop is not None:
+            lower, upper = _close_loop(root, loop)
+            got, err = call(name, run, root)
+            if err is None:
+                where = "through the root" if upper is root else "below the root, not through it"
+                fail(name, "a ValueError: the graph has a cycle " + where,
+                     f"a list of {len(got)} nodes" if isinstance(got, list) else repr(got)[:60],
+                     "a cycle is a child that is still on the path you are exploring (started, not finished): "
+                     "keep those nodes apart from the finished ones, and raise ValueError when you meet one")
+            continue
+        got, err = call(name, run, root,
+                        hint="a graph thousands of levels deep stops a recursive search at about 1,000 nested "
+                             "calls (RecursionError): keep your own stack of nodes to return to")
+        if err is not None:
+            fail(name, "an order (this graph has no cycle)", f"ValueError: {err}",
+                 "a node reached twice is shared, not a cycle: a cycle is a child that is still on the path "
+                 "you are exploring")
         expected = topological_order(root)
         if not isinstance(got, list):
             fail(name, "a list of Values", type(got).__name__, "collect the nodes in a list and return it")
@@ -188,45 +322,12 @@ def check_topological_order(topo_order, cases=None):
         for node in got:
             for child in node._children:
                 if position[id(child)] > position[id(node)]:
-                    fail(name, "every node after all of its children", f"a node ({node._op or 'leaf'}) before one of its children",
+                    fail(name, "every node after all of its children",
+                         f"a node ({node._op or 'leaf'}) before one of its children",
                          "add a node to the list only after all its children are in it (post-order)")
-        if got[-1] is not root:
-            fail(name, "root last", "another node last", "root is added after everything below it")
-    passed("topo_order", f"every node once, children first, on {len(GRAPHS if cases is None else cases)} graphs")
-
-
-# (label, build, leaf numbers), as GRAPHS; no node has the same child twice here (the hidden cases' a * a does)
-EXPRESSIONS = [
-    ("L = (a * b + c) * -2", lambda a, b, c: (a * b + c) * -2, [2.0, -3.0, 10.0]),
-    ("(a * b + a).exp() * a", lambda a, b: (a * b + a).exp() * a, [0.8, -0.6]),
-    ("r = (p * q + 1).log(); (r * p - q).relu() / q + r", lambda p, q: (((p * q + 1).log() * p - q).relu() / q
-                                                                      + (p * q + 1).log()), [1.5, 0.4]),
-]
-
-
-@exercise(5, "backward")
-def check_backward(backward, cases=None):
-    """backward(root) fills .grad of every node with d(root)/d(node), like Value.backward.
-
-    cases: (label, build, leaf numbers) tuples, as EXPRESSIONS; None: EXPRESSIONS.
-    """
-    __tracebackhide__ = True
-    for label, build, numbers in EXPRESSIONS if cases is None else cases:
-        root = graph(build, numbers)
-        call(f"backward(root) of {label}", backward, root)
-        ref_root = graph(build, numbers)
-        ref_root.backward()
-        nodes, ref_nodes = topological_order(root), topological_order(ref_root)
-        for k, (node, ref) in enumerate(zip(nodes, ref_nodes)):
-            if not close(node.grad, ref.grad, 1e-9):
-                what = f"leaf {k} (data {ref.data:g})" if not ref._children else f"the node {ref._op} (data {ref.data:.4g})"
-                fail(f"backward(root) of {label} at {numbers}: the grad of {what}", f"{ref.grad:.6f}", fmt(float(node.grad)),
-                     "set root.grad = 1, then for each node of reversed(topological_order(root)) add "
-                     "local_grad * node.grad to each child's grad, pair by pair (add with +=: a node used twice, "
-                     "even twice by the same node as in a * a, gets both)")
-        if not close(root.grad, 1.0):
-            fail(f"backward(root) of {label}: root.grad", "1", fmt(root.grad), "d(root)/d(root) = 1: start there")
-    passed("backward", f"the same gradients as Value.backward on {len(EXPRESSIONS if cases is None else cases)} graphs")
+    n = len(GRAPHS if cases is None else cases)
+    passed("topo_order", f"every node once, children first, 5,000 levels deep, cycles found, on {n} graphs"
+           if cases is None else f"{n} more graphs")
 
 
 def _fit_line_reference(xs, ys, steps, lr):

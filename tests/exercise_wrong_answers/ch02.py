@@ -2,18 +2,41 @@
 cases included); each of HIDDEN_ONLY must pass the visible check and fail the hidden cases."""
 
 WRONG = {
-    "ex02_1_derivative": [
-        # the one-sided (forward) difference
-        '''def derivative(f, x, h=1e-6):
-    return (f(x + h) - f(x)) / h
+    "ex02_1_second_derivative": [
+        # divided by h: the two points x - h and x + h are 2h apart
+        '''def second_derivative(f, x, h=1e-5):
+    def grad_at(x):
+        v = Value(x)
+        f(v).backward()
+        return v.grad
+
+    return (grad_at(x + h) - grad_at(x - h)) / h
 ''',
-        # missing scale: divided by h, not by 2h
-        '''def derivative(f, x, h=1e-6):
-    return (f(x + h) - f(x - h)) / h
+        # one Value nudged in place, its gradient not set back to 0: the second backward adds to the first
+        '''def second_derivative(f, x, h=1e-5):
+    v = Value(x + h)
+    f(v).backward()
+    up = v.grad
+    v.data = x - h
+    f(v).backward()
+    down = v.grad
+    return (up - down) / (2 * h)
 ''',
-        # h written into the code: the parameter is ignored
-        '''def derivative(f, x, h=1e-6):
-    return (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
+        # f nudged twice, never backward: the central difference of central differences, step h each time
+        '''def second_derivative(f, x, h=1e-5):
+    def slope(x):
+        return (f(Value(x + h)).data - f(Value(x - h)).data) / (2 * h)
+
+    return (slope(x + h) - slope(x - h)) / (2 * h)
+''',
+        # the difference the wrong way round: f'(x - h) - f'(x + h)
+        '''def second_derivative(f, x, h=1e-5):
+    def grad_at(x):
+        v = Value(x)
+        f(v).backward()
+        return v.grad
+
+    return (grad_at(x - h) - grad_at(x + h)) / (2 * h)
 ''',
     ],
     "ex02_2_tanh": [
@@ -78,63 +101,104 @@ WRONG = {
     return analytic, list(analytic)
 ''',
     ],
-    "ex02_4_topo_order": [
-        # no visited set: a shared node appears several times
-        '''def topo_order(root):
-    order = []
-
-    def visit(node):
-        for child in node._children:
-            visit(child)
-        order.append(node)
-
-    visit(root)
-    return order
+    "ex02_4_maximum": [
+        # built from relu: the right value, but at a tie the whole gradient goes to b
+        '''def maximum(a, b):
+    return (a - b).relu() + b
 ''',
-        # pre-order: the node before its children
-        '''def topo_order(root):
-    order, visited = [], set()
-
-    def visit(node):
-        if node in visited:
-            return
-        visited.add(node)
-        order.append(node)
-        for child in node._children:
-            visit(child)
-
-    visit(root)
-    return order
+        # the tie settled by >=: all of the gradient to a, none to b
+        '''def maximum(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    local_grads = (1.0, 0.0) if a.data >= b.data else (0.0, 1.0)
+    return Value(max(a.data, b.data), (a, b), local_grads, "max")
 ''',
-        # only the direct children, not their children
-        '''def topo_order(root):
-    order = []
-    for child in root._children:
-        if child not in order:
-            order.append(child)
-    return order + [root]
+        # relu's local gradient for each input (is it above 0?), not max's (is it the larger one?)
+        '''def maximum(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    return Value(max(a.data, b.data), (a, b), (float(a.data > 0), float(b.data > 0)), "max")
+''',
+        # a tie gives each input the whole gradient, 1 and 1: twice the slope in all
+        '''def maximum(a, b):
+    b = b if isinstance(b, Value) else Value(b)
+    if a.data == b.data:
+        local_grads = (1.0, 1.0)
+    else:
+        local_grads = (1.0, 0.0) if a.data > b.data else (0.0, 1.0)
+    return Value(max(a.data, b.data), (a, b), local_grads, "max")
 ''',
     ],
-    "ex02_5_backward": [
-        # assigns instead of adding: a node used twice keeps only its last gradient
-        '''def backward(root):
-    root.grad = 1
-    for node in reversed(topological_order(root)):
-        for child, local_grad in zip(node._children, node._local_grads):
-            child.grad = local_grad * node.grad
+    "ex02_5_topo_order": [
+        # recursive, as the chapter's build_topo: right, and cycles found, but a RecursionError 5,000 deep
+        '''def topo_order(root):
+    order, started, finished = [], set(), set()
+
+    def visit(node):
+        if node in started:
+            raise ValueError("the graph has a cycle")
+        if node in finished:
+            return
+        started.add(node)
+        for child in node._children:
+            visit(child)
+        started.remove(node)
+        finished.add(node)
+        order.append(node)
+
+    visit(root)
+    return order
 ''',
-        # leaves first: the order not reversed
-        '''def backward(root):
-    root.grad = 1
-    for node in topological_order(root):
-        for child, local_grad in zip(node._children, node._local_grads):
-            child.grad += local_grad * node.grad
+        # a node reached twice taken for a cycle: a shared node (b = a * a) is not one
+        '''def topo_order(root):
+    order, visited = [], {root}
+    stack = [(root, iter(root._children))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if child in visited:
+                raise ValueError("the graph has a cycle")
+            visited.add(child)
+            stack.append((child, iter(child._children)))
+            break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
 ''',
-        # forgot root.grad = 1: every gradient stays 0
-        '''def backward(root):
-    for node in reversed(topological_order(root)):
-        for child, local_grad in zip(node._children, node._local_grads):
-            child.grad += local_grad * node.grad
+        # the library's order, with no cycle check: a graph with a cycle gets an order anyway
+        '''def topo_order(root):
+    order, visited = [], {root}
+    stack = [(root, iter(root._children))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child._children)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+''',
+        # each node appended when it is pushed (pre-order): parents before their children
+        '''def topo_order(root):
+    order, started, finished = [root], {root}, set()
+    stack = [(root, iter(root._children))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if child in started:
+                raise ValueError("the graph has a cycle")
+            if child not in finished:
+                started.add(child)
+                order.append(child)
+                stack.append((child, iter(child._children)))
+                break
+        else:
+            stack.pop()
+            started.remove(node)
+            finished.add(node)
+    return order
 ''',
     ],
     "ex02_6_fit_line": [
@@ -208,12 +272,14 @@ WRONG = {
 
 # Wrong answers that pass the visible check and fail only its hidden cases (proof that they grade).
 HIDDEN_ONLY = {
-    "ex02_1_derivative": [
-        # games the visible check: the central difference at the visible points only, one-sided elsewhere
-        '''def derivative(f, x, h=1e-6):
-    if (x, h) in {(2.0, 0.1), (0.0, 0.5), (1.0, 1e-3), (-0.5, 0.01), (3.0, 1e-6)}:
-        return (f(x + h) - f(x - h)) / (2 * h)
-    return (f(x + h) - f(x)) / h
+    "ex02_1_second_derivative": [
+        # the local gradient of f's last operation taken for the whole gradient: right only when f is
+        # a single operation on v, as in every visible case, wrong for (v * v + 1).log()
+        '''def second_derivative(f, x, h=1e-5):
+    def grad_at(x):
+        return f(Value(x))._local_grads[0]
+
+    return (grad_at(x + h) - grad_at(x - h)) / (2 * h)
 ''',
     ],
     "ex02_2_tanh": [
@@ -241,30 +307,38 @@ HIDDEN_ONLY = {
     return analytic, numeric
 ''',
     ],
-    "ex02_4_topo_order": [
-        # visited nodes remembered by their number: two different nodes holding 2.0 count as one
-        '''def topo_order(root):
-    order, seen = [], set()
-
-    def visit(node):
-        if node.data in seen:
-            return
-        seen.add(node.data)
-        for child in node._children:
-            visit(child)
-        order.append(node)
-
-    visit(root)
-    return order
+    "ex02_4_maximum": [
+        # a plain number b not wrapped in a Value: right for two Values, as in every visible case,
+        # and an AttributeError on maximum(x, 0)
+        '''def maximum(a, b):
+    if a.data > b.data:
+        local_grads = (1.0, 0.0)
+    elif a.data < b.data:
+        local_grads = (0.0, 1.0)
+    else:
+        local_grads = (0.5, 0.5)
+    return Value(max(a.data, b.data), (a, b), local_grads, "max")
 ''',
     ],
-    "ex02_5_backward": [
-        # children paired with their local gradients in a dict: in a * a the two entries become one
-        '''def backward(root):
-    root.grad = 1
-    for node in reversed(topological_order(root)):
-        for child, local_grad in dict(zip(node._children, node._local_grads)).items():
-            child.grad += local_grad * node.grad
+    "ex02_5_topo_order": [
+        # a cycle looked for only through the root (a child that is root): right for the visible cycle,
+        # blind to one further down
+        '''def topo_order(root):
+    order, visited = [], {root}
+    stack = [(root, iter(root._children))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if child is root:
+                raise ValueError("the graph has a cycle through the root")
+            if child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child._children)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
 ''',
     ],
     "ex02_6_fit_line": [
