@@ -1,5 +1,6 @@
 """Checks for the exercises of chapter 12 (byte-pair encoding): each compares with `microgpt_lib.bpe` or
-`microgpt_lib.segmentations`, which compute every expected value (never the learner's answer).
+`microgpt_lib.segmentations`, which compute every expected value (never the learner's answer); counts of
+splits too many to list come from a dynamic programme written here (`reference_count`).
 
 Every check takes `cases=None` (None: the cases the learner sees; the hidden cases of the check cells
 pass others). In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
