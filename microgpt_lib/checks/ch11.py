@@ -1,13 +1,13 @@
-"""Checks for the exercises of chapter 11 (scaling up): the padding mask, a batched loss, a validation
-loop, what a checkpoint must hold to resume a run exactly, and early stopping with patience.
+"""Checks for the exercises of chapter 11 (scaling up): the share of padding in a batch, sorted by
+length or not; a batched loss; a warm-up, stable, decay learning-rate schedule; gradient accumulation;
+and early stopping with patience.
 
-Each check compares with an independent computation: `numpy_model.pad_batch`, the scalar engine's
-per-name losses, `batch_train.evaluate`, a run of `batch_train` that was never interrupted, or a
-reference written here. Every check takes `cases=None` (None: the cases the learner sees; the
-hidden cases of the check cells pass others) and computes each expected value itself.
+Each check compares with an independent computation: a reference written here, the scalar engine's
+per-name losses, `batch_train.AdamW.lr_at`, or the gradient of `batch_train.masked_loss` on the
+whole batch. Every check takes `cases=None` (None: the cases the learner sees; the hidden cases of
+the check cells pass others) and computes each expected value itself.
 `__tracebackhide__ = True` keeps the check's own frames out of a learner's traceback.
 """
-import json
 import random
 
 import numpy as np
@@ -15,36 +15,57 @@ import numpy as np
 from .. import batch_train as bt
 from .. import train
 from ..model import GPTConfig
-from ..batch_train import evaluate
 from ..numpy_model import NumpyGPT, pad_batch
 from ..tokenizer import Tokenizer
-from . import call, close, fail, passed
-from .ch09 import as_array, fmt_array
+from . import call, close, fail, fmt, passed
+from .ch09 import fmt_array
 
 TOKENIZER = Tokenizer("abcdefghijklmnopqrstuvwxyz")
 NAMES = ["al", "emma", "christopher", "bo", "zoe", "ava", "liam", "noah", "mia", "eli", "ivy", "max", "isabella"]
 
 
-# ---------------------------------------------------------------- exercise 1: the padding mask
+# ---------------------------------------------------------------- exercise 1: the share of padding
 
-def check_padding_mask(padding_mask, cases=None):
-    """padding_mask(lengths, T) -> (B, T) array: 1.0 at the first lengths[b] positions of row b, 0.0 after.
+def reference_padding_share(lengths, batch_size, sort):
+    """Padded positions / all positions, the batches cut in order (sorted first if `sort`)."""
+    lengths = sorted(lengths) if sort else list(lengths)
+    padded = total = 0
+    for start in range(0, len(lengths), batch_size):
+        batch = lengths[start : start + batch_size]
+        total += max(batch) * len(batch)
+        padded += max(batch) * len(batch) - sum(batch)
+    return padded / total
 
-    cases: (lengths, T) pairs; by default batches whose rectangle is wider than their longest name.
+
+def some_lengths(count, seed):
+    """Predictions per name (letters + the closing BOS) of `count` names drawn from NAMES' range of lengths."""
+    rng = random.Random(seed)
+    return [rng.choice([3, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 8, 9, 12]) for _ in range(count)]
+
+
+def check_padding_share(padding_share, cases=None):
+    """padding_share(lengths, batch_size, sort) -> the share of padded positions of the batches.
+
+    cases: (lengths, batch_size, sort) tuples; by default numbers of names divisible by batch_size.
     """
     __tracebackhide__ = True
-    name = "padding_mask"
-    cases = cases or [([2, 5, 3], 6), ([4], 7), ([1, 1], 3), ([2, 3], 5)]
-    for lengths, T in cases:
-        mask = pad_batch([[0] * (n + 1) for n in lengths], block_size=max(lengths), pad_id=0)[2]
-        expected = np.zeros((len(lengths), T))
-        expected[:, : mask.shape[1]] = mask  # pad_batch's rectangle, widened to T columns
-        got = as_array(name, call(name, padding_mask, list(lengths), T), expected.shape, f"lengths {lengths}, T={T}")
-        if not np.array_equal(got, expected):
-            fail(name, f"{fmt_array(expected)} for lengths {lengths}, T={T}", fmt_array(got),
-                 "row b is 1 at positions t < lengths[b] (a name of n predictions fills positions 0..n-1), "
-                 "0 after, up to T columns; a name may fill its row")
-    passed(name, f"{len(cases)} batches, the same mask as pad_batch")
+    name = "padding_share"
+    cases = cases or [([3, 7, 4, 7, 2, 5], 2, False), ([3, 7, 4, 7, 2, 5], 2, True), ([5, 5, 5], 3, False),
+                      (some_lengths(64, 1), 8, False), (some_lengths(64, 1), 8, True)]
+    for lengths, batch_size, sort in cases:
+        expected = reference_padding_share(lengths, batch_size, sort)
+        got = call(name, padding_share, list(lengths), batch_size, sort)
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            fail(name, "one number", repr(got)[:80], "return padded positions / all positions of the rectangles")
+        if not close(got, expected, 1e-9):
+            shown = fmt(list(lengths))
+            fail(name, f"{expected:.6f} for lengths {shown}, batch_size {batch_size}, sort={sort}", f"{got:.6f}",
+                 "cut the lengths (sorted from shortest to longest if sort) into consecutive batches of batch_size, "
+                 "the last one possibly shorter; each batch is as wide as its own longest name; divide the padded "
+                 "positions of all batches by all their positions (padding included)")
+    passed(name, f"{len(cases)} sets of lengths, sorted and not")
 
 
 # ---------------------------------------------------------------- exercise 2: a batched loss
@@ -85,87 +106,86 @@ def check_batch_loss(batch_loss_from_nll, cases=None):
     passed(name, f"{len(cases)} batches, equal to the mean of the scalar engine's per-name losses")
 
 
-# ---------------------------------------------------------------- exercise 3: a validation loop
+# ---------------------------------------------------------------- exercise 3: warm-up, stable, decay
 
-def check_validation_loss(validation_loss, cases=None):
-    """validation_loss(model, tokenizer, docs) -> nats per predicted character, the closing BOS counted.
+def reference_wsd(step, num_steps, lr, warmup_steps, decay_steps):
+    """Warm-up as AdamW's, then lr, then a linear decay over the last decay_steps steps (from lr)."""
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    decay_start = num_steps - decay_steps
+    if step < decay_start:
+        return lr
+    return lr * (1 - (step - decay_start) / decay_steps)
 
-    cases: (seed, n_layer, docs, characters) tuples: a model drawn with `seed`, on a vocabulary of
-    `characters` (and BOS).
+
+def check_wsd_lr(wsd_lr, cases=None):
+    """wsd_lr(step, num_steps, lr, warmup_steps, decay_steps) at every step of each case.
+
+    cases: (num_steps, lr, warmup_steps, decay_steps) tuples. Where warm-up and decay fill the run
+    (warmup_steps + decay_steps == num_steps, warmup_steps > 0) the expected values are
+    `batch_train.AdamW.lr_at`'s, the chapter's schedule.
     """
     __tracebackhide__ = True
-    name = "validation_loss"
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    cases = cases or [(1, 1, NAMES, letters), (2, 2, ["isabella", "bo"], letters), (4, 1, ["x"], letters)]
-    for seed, n_layer, docs, characters in cases:
-        tokenizer = Tokenizer(characters)
-        config = GPTConfig(tokenizer.vocab_size, n_embd=8, n_head=2, n_layer=n_layer, block_size=12)
-        model = NumpyGPT(config, random.Random(seed))
-        expected = evaluate(model, tokenizer, docs)
-        got = call(name, validation_loss, model, tokenizer, list(docs))
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            fail(name, "one number", repr(got)[:80], "return the total loss divided by the number of predicted characters")
-        if not close(got, expected, 1e-9):
-            fail(name, f"{expected:.6f} on {len(docs)} names, vocabulary {characters!r} + BOS (batch_train.evaluate)",
-                 f"{got:.6f}",
-                 "every name predicts len(name) + 1 tokens (its characters, then the closing BOS); add up -log p of each "
-                 "and divide the grand total by the number of predictions of all names together; take BOS and the "
-                 "ids from the tokenizer you are given")
-    passed(name, f"{len(cases)} models and sets of names, equal to batch_train.evaluate")
+    name = "wsd_lr"
+    cases = cases or [(20, 0.01, 4, 4), (12, 1.0, 3, 3), (10, 0.5, 5, 5)]
+    model = NumpyGPT(GPTConfig(TOKENIZER.vocab_size, n_embd=4, n_head=1, n_layer=1, block_size=4), random.Random(0))
+    for num_steps, lr, warmup_steps, decay_steps in cases:
+        chapter = warmup_steps > 0 and warmup_steps + decay_steps == num_steps
+        adamw = bt.AdamW(model, num_steps, lr, warmup_steps=warmup_steps)
+        for step in range(num_steps):
+            expected = (adamw.lr_at(step) if chapter else
+                        reference_wsd(step, num_steps, lr, warmup_steps, decay_steps))
+            got = call(name, wsd_lr, step, num_steps, lr, warmup_steps, decay_steps)
+            try:
+                got = float(got)
+            except (TypeError, ValueError):
+                fail(name, "one number", repr(got)[:80], "return the learning rate of this step")
+            if not close(got, expected, 1e-12):
+                fail(name, f"{expected:.6g} at step {step} (num_steps={num_steps}, lr={lr}, warmup_steps={warmup_steps}, "
+                     f"decay_steps={decay_steps})" + (" (AdamW.lr_at's value: the chapter's schedule)" if chapter else ""),
+                     f"{got:.6g}",
+                     "steps count from 0; warm-up: lr * (step + 1) / warmup_steps; then lr; the decay starts at step "
+                     "num_steps - decay_steps with lr and loses lr / decay_steps a step; a phase of 0 steps is skipped")
+    passed(name, f"{len(cases)} schedules, every step")
 
 
-# ---------------------------------------------------------------- exercise 4: resuming a run
+# ---------------------------------------------------------------- exercise 4: gradient accumulation
 
-def check_resume(save_state, load_state, cases=None):
-    """save_state(run) -> JSON-able dict; load_state(state, run) makes a fresh run continue exactly.
+def flat_gradient(model, token_lists):
+    """The gradient of batch_train.masked_loss on these names, as one flat array."""
+    loss = bt.masked_loss(model, token_lists)
+    loss.backward()
+    grad = np.concatenate([p.grad.ravel() for p in model.params])
+    for p in model.params:
+        p.grad = None
+    return grad
 
-    cases: (stop_step, pool_batches) pairs: where the run stops, and how it draws its batches.
+
+def check_accumulate(accumulate, cases=None):
+    """accumulate(grads, masks) -> the gradient of masked_loss on all the micro-batches' names at once.
+
+    cases: lists of micro-batches (lists of names); by default micro-batches whose names share a
+    length within each (no padding), of different numbers of predictions.
     """
     __tracebackhide__ = True
-    for stop_step, pool_batches in cases or [(6, 1)]:
-        resume_case(save_state, load_state, stop_step, pool_batches)
-    passed("save_state / load_state", f"stopped at step {stop_step} of 16, saved as JSON, resumed: weights, "
-                                      "moments and losses identical")
-
-
-def resume_case(save_state, load_state, stop_step, pool_batches):
-    """One stop, save, load and resume, compared with a run that was never interrupted."""
-    __tracebackhide__ = True
-    name = "save_state / load_state"
-    docs, val_docs = NAMES[:10], NAMES[10:]
-    gpt_config = GPTConfig(TOKENIZER.vocab_size, n_embd=8, n_head=2, n_layer=1, block_size=12)
-    config = bt.RunConfig(num_steps=16, batch_size=3, lr=0.02, warmup_steps=2, eval_every=8, seed=7,
-                          pool_batches=pool_batches)
-    whole = bt.train_run(bt.start_run(gpt_config, config), TOKENIZER, docs, val_docs)
-    first = bt.start_run(gpt_config, config)
-    bt.train_run(first, TOKENIZER, docs, val_docs, should_stop=lambda: first.step == stop_step)
-    state = call(name, save_state, first, hint="return a dict of lists and numbers")
-    try:
-        state = json.loads(json.dumps(state))  # what a file on disk keeps
-    except (TypeError, ValueError) as err:
-        fail(name, "a state that JSON can store", f"{type(err).__name__}: {err}",
-             "turn arrays into lists (.tolist()) and the generator's state tuple into lists")
-    fresh = bt.start_run(gpt_config, config)  # as a new process would build it before loading
-    fresh.rng.seed(12345)  # ... with whatever its generator happens to hold
-    call(name, load_state, state, fresh, hint="load_state changes `run` in place")
-    bt.train_run(fresh, TOKENIZER, docs, val_docs)
-    checks = [
-        (fresh.step == whole.step and len(fresh.loss_history) == len(whole.loss_history), "16 steps in all",
-         f"save run.step and run.loss_history and set them back: training continues from step {stop_step}, not 0"),
-        (np.array_equal(fresh.optimizer.m, whole.optimizer.m) and np.array_equal(fresh.optimizer.v, whole.optimizer.v),
-         "Adam's m and v", "save run.optimizer.m and .v; without them Adam restarts from zero moments"),
-        (np.array_equal(fresh.model.flat, whole.model.flat), "the final weights",
-         "write the saved weights into run.model.flat[:] (the parameters are views of that array: a new array "
-         "would leave them behind), and restore the generator with rng.setstate so the same batches come next; "
-         "with pool_batches > 1 the batches already drawn but not yet used (run.pending) are part of the state too"),
-        (fresh.loss_history == whole.loss_history, "the loss of every step", "restore the loss history as it was saved"),
-    ]
-    for ok, what, hint in checks:
-        if not ok:
-            fail(name, f"{what} equal to a run that was never interrupted (pool_batches={pool_batches})",
-                 f"{what} differ after resuming at step {stop_step}", hint)
+    name = "accumulate"
+    config = GPTConfig(TOKENIZER.vocab_size, n_embd=8, n_head=2, n_layer=1, block_size=12)
+    model = NumpyGPT(config, random.Random(5))
+    cases = cases or [[["emma", "liam", "noah"], ["bo", "al"]],
+                      [["ava", "mia", "eli", "ivy"], ["christopher"], ["zoe", "max"]]]
+    for micro_batches in cases:
+        token_lists = [[TOKENIZER.tokenize(n) for n in names] for names in micro_batches]
+        expected = flat_gradient(model, [t for tokens in token_lists for t in tokens])
+        grads = [flat_gradient(model, tokens) for tokens in token_lists]
+        masks = [pad_batch(tokens, config.block_size, pad_id=0)[2] for tokens in token_lists]
+        got = call(name, accumulate, [g.copy() for g in grads], [m.copy() for m in masks])
+        got = np.asarray(got, dtype=float) if np.shape(got) == expected.shape else got
+        if np.shape(got) != expected.shape or not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+            fail(name, f"the gradient of one batch of {micro_batches}: {fmt_array(expected)}", fmt_array(got),
+                 "each micro-batch's gradient is of a mean over its own real predictions; the whole batch's loss "
+                 "weighs every real prediction the same: weight each gradient by its micro-batch's number of "
+                 "real predictions (the mask's sum, padding excluded) over the total, and add them up")
+    passed(name, f"{len(cases)} batches: the same gradient as one batch of all their names")
 
 
 # ---------------------------------------------------------------- exercise 5: early stopping

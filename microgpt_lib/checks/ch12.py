@@ -1,5 +1,6 @@
 """Checks for the exercises of chapter 12 (byte-pair encoding): each compares with `microgpt_lib.bpe` or
-`microgpt_lib.segmentations`, which compute every expected value (never the learner's answer).
+`microgpt_lib.segmentations`, which compute every expected value (never the learner's answer); counts of
+splits too many to list come from a dynamic programme written here (`reference_count`).
 
 Every check takes `cases=None` (None: the cases the learner sees; the hidden cases of the check cells
 pass others). In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
@@ -111,33 +112,6 @@ def reference_tokenizer():
     return bpe.BPETokenizer.train(some_names(3000, seed=1), vocab_size=127)
 
 
-def check_encode_with_merges(encode_with_merges, cases=None):
-    """encode_with_merges(text, uchars, merges) against BPETokenizer(uchars, merges).encode.
-
-    cases: (text, uchars, merges, what) tuples; by default the worked example, the order of the merges,
-    and 400 names with 100 merges learnt from names.
-    """
-    __tracebackhide__ = True
-    name = "encode_with_merges"
-    hint = ("start from the characters' ids (their positions in uchars); merge k makes token len(uchars) + k; "
-            "apply the merges in the order they were learnt, each one everywhere in the text")
-    if cases is None:
-        cases = [(WORKED, list("abcd"), WORKED_MERGES, "the worked example"),
-                 ("abc", list("abc"), [(1, 2), (0, 1)], "merges (b, c) then (a, b)"),
-                 ("abab", list("abc"), [(1, 2), (0, 1)], "merges (b, c) then (a, b)"),
-                 ("", list("abc"), [(0, 1)], "an empty text")]
-        tokenizer = reference_tokenizer()
-        cases += [(doc, tokenizer.uchars, tokenizer.merges, "100 merges learnt from names")
-                  for doc in some_names(400, seed=3)]
-    for text, uchars, merges, what in cases:
-        expected = bpe.BPETokenizer(uchars, merges).encode(text)
-        got = call(name, encode_with_merges, text, list(uchars), [tuple(p) for p in merges], hint=hint)
-        if got != expected:
-            pieces = "|".join(bpe.BPETokenizer(uchars, merges).vocab[i] for i in expected)
-            fail(name, f"{expected} ({pieces}) for {text!r} with {what}", fmt(got) if isinstance(got, list) else repr(got), hint)
-    passed(name, f"{len(cases)} texts, the same ids as BPETokenizer(uchars, merges).encode")
-
-
 class Strings:
     """A bare vocabulary of token strings, for `segmentations` (no splits is an answer here, not an error)."""
 
@@ -146,6 +120,47 @@ class Strings:
 
     def encode(self, text):
         return []
+
+
+def reference_count(text, vocab):
+    """The number of splits of text into tokens of vocab, by dynamic programming over its prefixes."""
+    ways = [1] + [0] * len(text)  # ways[i]: the splits of text[:i]; the empty text has one, the empty split
+    for i in range(1, len(text) + 1):
+        ways[i] = sum(ways[i - len(token)] for token in vocab if token and text.endswith(token, 0, i))
+    return ways[-1]
+
+
+def check_count_splits(count_splits, cases=None):
+    """count_splits(text, vocab) -> how many lists of tokens of `vocab` join to `text`.
+
+    cases: (text, vocab, what) tuples; by default vocabularies that hold every single character of
+    their texts, as a BPE vocabulary does. The expected count is `len(segmentations(...))`, the
+    library's enumeration, for texts of up to 20 characters, and a dynamic programme written here
+    for longer ones (whose splits are too many to list).
+    """
+    __tracebackhide__ = True
+    name = "count_splits"
+    if cases is None:
+        tokenizer = reference_tokenizer()
+        cases = [("anna", ["a", "n", "an", "na", "nn"], "the statement's example"),
+                 ("abc", ["a", "b", "c", "ab", "bc"], "the tokens a, b, c, ab, bc"),
+                 ("a" * 60, ["a", "aa"], "the tokens a and aa"),
+                 ("ab" * 25, ["a", "b", "ab", "ba", "aba", "bab"], "tokens of up to 3 characters")]
+        cases += [(doc, tokenizer.vocab, "100 merges learnt from names") for doc in some_names(200, seed=3)]
+    for text, vocab, what in cases:
+        if len(text) <= 20:
+            expected = len(segmentations(text, Strings(vocab)))
+        else:
+            expected = reference_count(text, vocab)
+        got = call(name, count_splits, text, list(vocab), hint="return one whole number")
+        if not isinstance(got, (int, np.integer)) or isinstance(got, bool) or got != expected:
+            shown = text if len(text) <= 20 else f"{text[:12]}... ({len(text)} characters)"
+            fail(name, f"{expected} splits of {shown!r} with {what}", repr(got)[:80],
+                 "let ways[i] be the number of splits of text[:i], with ways[0] = 1 (the empty split); "
+                 "ways[i] adds up ways[i - len(token)] over every token that text[:i] ends with (any length, "
+                 "and only the tokens of the vocabulary); return ways[len(text)] as an int")
+    passed(name, f"{len(cases)} texts, as many splits as the library's segmentations lists, "
+                 "and counts too large to list")
 
 
 def check_splits(splits, cases=None):

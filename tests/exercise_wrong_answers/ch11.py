@@ -2,24 +2,33 @@
 HIDDEN_ONLY: each passes the visible check and fails only because of the hidden cases."""
 
 WRONG = {
-    "ex11_1_padding_mask": [
-        # <= instead of <: one padding position too many
-        '''def padding_mask(lengths, T):
-    return (np.arange(T)[None, :] <= np.asarray(lengths)[:, None]).astype(float)
+    "ex11_1_padding_share": [
+        # every batch as wide as the longest name of all
+        '''def padding_share(lengths, batch_size, sort):
+    lengths = sorted(lengths) if sort else list(lengths)
+    width = max(lengths)
+    batches = [lengths[s : s + batch_size] for s in range(0, len(lengths), batch_size)]
+    return sum(width * len(b) - sum(b) for b in batches) / sum(width * len(b) for b in batches)
 ''',
-        # the width of the longest name instead of T
-        '''def padding_mask(lengths, T):
-    return (np.arange(max(lengths))[None, :] < np.asarray(lengths)[:, None]).astype(float)
+        # padded positions per real position, not per position
+        '''def padding_share(lengths, batch_size, sort):
+    lengths = sorted(lengths) if sort else list(lengths)
+    batches = [lengths[s : s + batch_size] for s in range(0, len(lengths), batch_size)]
+    return sum(max(b) * len(b) - sum(b) for b in batches) / sum(sum(b) for b in batches)
 ''',
-        # transposed: (T, B)
-        '''def padding_mask(lengths, T):
-    return (np.arange(T)[:, None] < np.asarray(lengths)[None, :]).astype(float)
+        # sort ignored
+        '''def padding_share(lengths, batch_size, sort):
+    batches = [lengths[s : s + batch_size] for s in range(0, len(lengths), batch_size)]
+    return sum(max(b) * len(b) - sum(b) for b in batches) / sum(max(b) * len(b) for b in batches)
 ''',
-        # everything counts
-        '''def padding_mask(lengths, T):
-    return np.ones((len(lengths), T))
+        # the mean of the batches' shares
+        '''def padding_share(lengths, batch_size, sort):
+    lengths = sorted(lengths) if sort else list(lengths)
+    batches = [lengths[s : s + batch_size] for s in range(0, len(lengths), batch_size)]
+    return sum(1 - sum(b) / (max(b) * len(b)) for b in batches) / len(batches)
 ''',
     ],
+
     "ex11_2_batch_loss": [
         # the padding counted
         '''def batch_loss_from_nll(nll, mask):
@@ -38,138 +47,57 @@ WRONG = {
     return ((nll * mask).sum(axis=1) / nll.shape[1]).mean()
 ''',
     ],
-    "ex11_3_validation_loss": [
-        # the mean of the per-name means
-        '''def validation_loss(model, tokenizer, docs):
-    means = []
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        z = logits - logits.max(axis=1, keepdims=True)
-        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        means.append(-log_probs[np.arange(len(tokens) - 1), tokens[1:]].mean())
-    return sum(means) / len(means)
+    "ex11_3_wsd_lr": [
+        # warm-up from 0: the first step has no learning rate at all
+        '''def wsd_lr(step, num_steps, lr, warmup_steps, decay_steps):
+    if step < warmup_steps:
+        return lr * step / warmup_steps
+    decay_start = num_steps - decay_steps
+    if step < decay_start:
+        return lr
+    return lr * (1 - (step - decay_start) / decay_steps)
 ''',
-        # the closing BOS left out
-        '''def validation_loss(model, tokenizer, docs):
-    total, count = 0.0, 0
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        z = logits - logits.max(axis=1, keepdims=True)
-        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        total -= log_probs[np.arange(len(tokens) - 2), tokens[1:-1]].sum()
-        count += len(tokens) - 2
-    return total / count
+        # the decay reaches 0 on the last step instead of after it
+        '''def wsd_lr(step, num_steps, lr, warmup_steps, decay_steps):
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    decay_start = num_steps - decay_steps
+    if step < decay_start:
+        return lr
+    return lr * (num_steps - 1 - step) / decay_steps
 ''',
-        # divided by the characters only (the closing BOS predicted but not counted)
-        '''def validation_loss(model, tokenizer, docs):
-    total, count = 0.0, 0
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        z = logits - logits.max(axis=1, keepdims=True)
-        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        total -= log_probs[np.arange(len(tokens) - 1), tokens[1:]].sum()
-        count += len(doc)
-    return total / count
+        # the chapter's schedule: the decay starts right after the warm-up (no stable phase)
+        '''def wsd_lr(step, num_steps, lr, warmup_steps, decay_steps):
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    return lr * (1 - (step - warmup_steps) / (num_steps - warmup_steps))
 ''',
-        # the logits taken as log-probabilities (no softmax)
-        '''def validation_loss(model, tokenizer, docs):
-    total, count = 0.0, 0
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        total -= logits[np.arange(len(tokens) - 1), tokens[1:]].sum()
-        count += len(tokens) - 1
-    return total / count
-''',
-        # off by one: each position scored against its own input token
-        '''def validation_loss(model, tokenizer, docs):
-    total, count = 0.0, 0
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        z = logits - logits.max(axis=1, keepdims=True)
-        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        total -= log_probs[np.arange(len(tokens) - 1), tokens[:-1]].sum()
-        count += len(tokens) - 1
-    return total / count
+        # the decay counted from the warm-up's end
+        '''def wsd_lr(step, num_steps, lr, warmup_steps, decay_steps):
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    if step < num_steps - decay_steps:
+        return lr
+    return lr * (1 - (step - warmup_steps) / decay_steps)
 ''',
     ],
-    "ex11_4_resume": [
-        # the weights only: Adam restarts from zero moments
-        '''def save_state(run):
-    version, internal, gauss_next = run.rng.getstate()
-    return {"flat": run.model.flat.tolist(), "step": run.step, "loss_history": list(run.loss_history),
-            "rng": [version, list(internal), gauss_next]}
-
-
-def load_state(state, run):
-    run.model.flat[:] = state["flat"]
-    run.step = state["step"]
-    run.loss_history = list(state["loss_history"])
-    version, internal, gauss_next = state["rng"]
-    run.rng.setstate((version, tuple(internal), gauss_next))
+    "ex11_4_accumulate": [
+        # the plain mean of the gradients: every micro-batch weighs the same
+        '''def accumulate(grads, masks):
+    return sum(grads) / len(grads)
 ''',
-        # no generator state: other batches come next
-        '''def save_state(run):
-    return {"flat": run.model.flat.tolist(), "m": run.optimizer.m.tolist(), "v": run.optimizer.v.tolist(),
-            "step": run.step, "loss_history": list(run.loss_history)}
-
-
-def load_state(state, run):
-    run.model.flat[:] = state["flat"]
-    run.optimizer.m = np.array(state["m"])
-    run.optimizer.v = np.array(state["v"])
-    run.step = state["step"]
-    run.loss_history = list(state["loss_history"])
+        # the plain sum
+        '''def accumulate(grads, masks):
+    return sum(grads)
 ''',
-        # a new array for the weights: the parameters stay views of the old one
-        '''def save_state(run):
-    version, internal, gauss_next = run.rng.getstate()
-    return {"flat": run.model.flat.tolist(), "m": run.optimizer.m.tolist(), "v": run.optimizer.v.tolist(),
-            "step": run.step, "loss_history": list(run.loss_history), "rng": [version, list(internal), gauss_next]}
-
-
-def load_state(state, run):
-    run.model.flat = np.array(state["flat"])
-    run.optimizer.m = np.array(state["m"])
-    run.optimizer.v = np.array(state["v"])
-    run.step = state["step"]
-    run.loss_history = list(state["loss_history"])
-    version, internal, gauss_next = state["rng"]
-    run.rng.setstate((version, tuple(internal), gauss_next))
+        # weighted by the number of names, not of predictions
+        '''def accumulate(grads, masks):
+    rows = [mask.shape[0] for mask in masks]
+    return sum(grad * n / sum(rows) for grad, n in zip(grads, rows))
 ''',
-        # the step forgotten: training starts again from step 0
-        '''def save_state(run):
-    version, internal, gauss_next = run.rng.getstate()
-    return {"flat": run.model.flat.tolist(), "m": run.optimizer.m.tolist(), "v": run.optimizer.v.tolist(),
-            "rng": [version, list(internal), gauss_next]}
-
-
-def load_state(state, run):
-    run.model.flat[:] = state["flat"]
-    run.optimizer.m = np.array(state["m"])
-    run.optimizer.v = np.array(state["v"])
-    version, internal, gauss_next = state["rng"]
-    run.rng.setstate((version, tuple(internal), gauss_next))
-''',
-        # the seed saved instead of the generator's state: the batches of steps 1-6 come again
-        '''def save_state(run):
-    import random
-    return {"flat": run.model.flat.tolist(), "m": run.optimizer.m.tolist(), "v": run.optimizer.v.tolist(),
-            "step": run.step, "loss_history": list(run.loss_history), "seed": 7}
-
-
-def load_state(state, run):
-    import random
-    run.model.flat[:] = state["flat"]
-    run.optimizer.m = np.array(state["m"])
-    run.optimizer.v = np.array(state["v"])
-    run.step = state["step"]
-    run.loss_history = list(state["loss_history"])
-    run.rng.seed(state["seed"])  # the seed, not the state: the batches of steps 1-6 come again
+        # weighted by the number of predictions, but not normalised
+        '''def accumulate(grads, masks):
+    return sum(grad * mask.sum() for grad, mask in zip(grads, masks))
 ''',
     ],
 }
@@ -226,13 +154,12 @@ WRONG["ex11_5_early_stopping"] = [
 ]
 
 HIDDEN_ONLY = {
-    "ex11_1_padding_mask": [
-        # keeps the last column for padding: wrong when a name fills its whole row (T == its length)
-        '''def padding_mask(lengths, T):
-    mask = np.zeros((len(lengths), T))
-    for b, n in enumerate(lengths):
-        mask[b, : min(n, T - 1)] = 1.0
-    return mask
+    "ex11_1_padding_share": [
+        # the batches cut as `next_batch` cuts a pool: a last, shorter batch is left out
+        '''def padding_share(lengths, batch_size, sort):
+    lengths = sorted(lengths) if sort else list(lengths)
+    batches = [lengths[s : s + batch_size] for s in range(0, len(lengths) - batch_size + 1, batch_size)]
+    return sum(max(b) * len(b) - sum(b) for b in batches) / sum(max(b) * len(b) for b in batches)
 ''',
     ],
     "ex11_2_batch_loss": [
@@ -241,36 +168,22 @@ HIDDEN_ONLY = {
     return (nll.sum(axis=1) / mask.sum(axis=1)).mean()
 ''',
     ],
-    "ex11_3_validation_loss": [
-        # BOS written as 26, the id it has with a-z only: wrong for any other vocabulary
-        '''def validation_loss(model, tokenizer, docs):
-    total, count = 0.0, 0
-    for doc in docs:
-        tokens = [26] + tokenizer.encode(doc) + [26]
-        logits = model(np.array([tokens[:-1]])).data[0]
-        z = logits - logits.max(axis=1, keepdims=True)
-        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        total -= log_probs[np.arange(len(tokens) - 1), tokens[1:]].sum()
-        count += len(tokens) - 1
-    return total / count
+    "ex11_3_wsd_lr": [
+        # the decay's length copied from the warm-up line: right while decay_steps == warmup_steps
+        '''def wsd_lr(step, num_steps, lr, warmup_steps, decay_steps):
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    decay_start = num_steps - decay_steps
+    if step < decay_start:
+        return lr
+    return lr * (1 - (step - decay_start) / warmup_steps)
 ''',
     ],
-    "ex11_4_resume": [
-        # everything but the pending batches: right only when batches are drawn one at a time
-        '''def save_state(run):
-    version, internal, gauss_next = run.rng.getstate()
-    return {"flat": run.model.flat.tolist(), "m": run.optimizer.m.tolist(), "v": run.optimizer.v.tolist(),
-            "step": run.step, "loss_history": list(run.loss_history), "rng": [version, list(internal), gauss_next]}
-
-
-def load_state(state, run):
-    run.model.flat[:] = state["flat"]
-    run.optimizer.m = np.array(state["m"])
-    run.optimizer.v = np.array(state["v"])
-    run.step = state["step"]
-    run.loss_history = list(state["loss_history"])
-    version, internal, gauss_next = state["rng"]
-    run.rng.setstate((version, tuple(internal), gauss_next))
+    "ex11_4_accumulate": [
+        # weighted by the size of each rectangle: right only while no micro-batch holds padding
+        '''def accumulate(grads, masks):
+    sizes = [mask.size for mask in masks]
+    return sum(grad * n / sum(sizes) for grad, n in zip(grads, sizes))
 ''',
     ],
     "ex11_5_early_stopping": [

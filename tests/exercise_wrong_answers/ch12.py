@@ -76,42 +76,33 @@ WRONG = {
     return merged
 ''',
     ],
-    "ex12_3_encode_with_merges": [
-        # the merges in reverse order (the latest, longest first)
-        '''def encode_with_merges(text, uchars, merges):
-    ids = [uchars.index(ch) for ch in text]
-    for k in reversed(range(len(merges))):
-        ids = bpe.merge(ids, merges[k], len(uchars) + k)
-    return ids
+    "ex12_3_count_splits": [
+        # ways[0] = 0: no prefix is ever splittable
+        '''def count_splits(text, vocab):
+    ways = [0] * (len(text) + 1)
+    for i in range(1, len(text) + 1):
+        for token in vocab:
+            if text.endswith(token, 0, i):
+                ways[i] += ways[i - len(token)]
+    return ways[len(text)]
 ''',
-        # greedy longest match against the vocabulary's strings
-        '''def encode_with_merges(text, uchars, merges):
-    vocab = list(uchars)
-    for a, b in merges:
-        vocab.append(vocab[a] + vocab[b])
-    ids, i = [], 0
-    while i < len(text):
-        best = max((t for t in range(len(vocab)) if text.startswith(vocab[t], i)), key=lambda t: len(vocab[t]))
-        ids.append(best)
-        i += len(vocab[best])
-    return ids
+        # the number of tokens that occur in the text, not of the splits
+        '''def count_splits(text, vocab):
+    return sum(text.startswith(token, i) for i in range(len(text)) for token in vocab)
 ''',
-        # merge ids counted from len(uchars) + 1 (as if BOS came first)
-        '''def encode_with_merges(text, uchars, merges):
-    ids = [uchars.index(ch) for ch in text]
-    for k, pair in enumerate(merges):
-        ids = bpe.merge(ids, pair, len(uchars) + 1 + k)
-    return ids
+        # a product over positions of the tokens that start there (splits as independent choices)
+        '''def count_splits(text, vocab):
+    count = 1
+    for i in range(len(text)):
+        count *= max(1, sum(text.startswith(token, i) for token in vocab))
+    return count
 ''',
-        # each merge applied at its first occurrence only
-        '''def encode_with_merges(text, uchars, merges):
-    ids = [uchars.index(ch) for ch in text]
-    for k, pair in enumerate(merges):
-        for i in range(len(ids) - 1):
-            if (ids[i], ids[i + 1]) == tuple(pair):
-                ids = ids[:i] + [len(uchars) + k] + ids[i + 2:]
-                break
-    return ids
+        # ways[i] from ways[i - 1] and ways[i - 2] only: the Fibonacci recurrence of a and aa
+        '''def count_splits(text, vocab):
+    ways = [1] + [0] * len(text)
+    for i in range(1, len(text) + 1):
+        ways[i] = ways[i - 1] + (ways[i - 2] if i >= 2 and text[i - 2 : i] in vocab else 0)
+    return ways[len(text)]
 ''',
     ],
     "ex12_4_splits": [
@@ -196,13 +187,16 @@ HIDDEN_ONLY = {
     return [new_id if ch == "#" else int(ch) for ch in text]
 ''',
     ],
-    "ex12_3_encode_with_merges": [
-        # a character's id as its distance from 'a': right only when uchars is a, b, c, ... with no gap
-        '''def encode_with_merges(text, uchars, merges):
-    ids = [ord(ch) - ord("a") for ch in text]
-    for k, pair in enumerate(merges):
-        ids = bpe.merge(ids, pair, len(uchars) + k)
-    return ids
+    "ex12_3_count_splits": [
+        # every single character taken as a token (true of every BPE vocabulary, and of the visible cases)
+        '''def count_splits(text, vocab):
+    ways = [1] + [0] * len(text)
+    for i in range(1, len(text) + 1):
+        ways[i] = ways[i - 1]
+        for token in vocab:
+            if len(token) > 1 and text.endswith(token, 0, i):
+                ways[i] += ways[i - len(token)]
+    return ways[len(text)]
 ''',
     ],
     "ex12_4_splits": [
