@@ -12,9 +12,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("folder", ["solutions", "exercises"])
-def test_setup_cell_names_the_missing_torch(folder, monkeypatch):
-    cells = json.loads((ROOT / folder / "10_pytorch" / "10_exercises.ipynb").read_text(encoding="utf-8"))["cells"]
+@pytest.mark.parametrize("notebook", ["solutions/10_pytorch/10_solutions.ipynb", "exercises/10_pytorch/10_exercises.ipynb"])
+def test_setup_cell_names_the_missing_torch(notebook, monkeypatch):
+    cells = json.loads((ROOT / notebook).read_text(encoding="utf-8"))["cells"]
     setup = next(c for c in cells if c["cell_type"] == "code")
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real_find_spec(name, *a))
