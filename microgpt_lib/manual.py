@@ -12,15 +12,12 @@ Activations are 2-D: every position of every name is a row, (B*T, C), so each li
 matrix product; only attention looks at the (B, T) structure. Same parameters, in the same flat
 layout, as `NumpyGPT` (this class is one), so weights, checkpoints and Adam are shared.
 """
-import math
 
 import numpy as np
 
 from . import numpy_model
 from .numpy_model import Adam, NumpyGPT, pad_batch
-from .optim import check_num_steps
 from .tensor import Tensor
-from .train import diverged
 
 LAYER_MATRICES = ("attn_wo", "mlp_fc1", "mlp_fc2")  # after wq, wk, wv, which go as one matrix
 
@@ -307,29 +304,8 @@ def document_loss(model, tokens):
 
 
 def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, start_step=0):
-    """microgpt's training loop on this engine: one document a step; returns the loss of every step.
-
-    The same contract as `numpy_model.train` (and `train.train`): microgpt's Adam by default,
-    `callback(step, num_steps, loss)` after each step, a loss that is not finite stops training.
-    """
-    check_num_steps(num_steps)
-    if not docs:
-        raise ValueError("no documents to train on")
-    optimizer = Adam(model, num_steps) if optimizer is None else optimizer
-    loss_history = []
-    for step in range(start_step, num_steps):
-        tokens = tokenizer.tokenize(docs[step % len(docs)])
-        with np.errstate(all="ignore"):  # an overflow shows up as a loss that is not finite, below
-            loss = document_loss(model, tokens)
-        loss_value = float(loss.data)
-        if not math.isfinite(loss_value):
-            raise diverged(step, "infinite (a probability reached 0)" if loss_value == math.inf else loss_value)
-        loss.backward()
-        optimizer.step(step)
-        loss_history.append(loss_value)
-        if callback is not None:
-            callback(step, num_steps, loss_value)
-    return loss_history
+    """microgpt's training loop on this engine: `numpy_model.train`'s loop with this engine's `document_loss`."""
+    return numpy_model.train(model, tokenizer, docs, num_steps, optimizer, callback, start_step, loss_of=document_loss)
 
 
 def sample_names(model, tokenizer, rng, num_samples=20, temperature=0.5):

@@ -157,12 +157,14 @@ class Adam:
         self.zero_grad()
 
 
-def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, start_step=0):
+def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, start_step=0, loss_of=None):
     """microgpt's training loop on the NumPy engine: one document a step; returns the loss of every step.
 
     The same contract as `microgpt_lib.train.train`: the optimizer defaults to microgpt's Adam,
     `callback(step, num_steps, loss)` after each step, a loss that is not finite stops training.
+    `loss_of(model, tokens)` is `document_loss` unless another engine brings its own (chapter 09b's).
     """
+    loss_of = document_loss if loss_of is None else loss_of
     check_num_steps(num_steps)
     if not docs:
         raise ValueError("no documents to train on")
@@ -171,7 +173,7 @@ def train(model, tokenizer, docs, num_steps, optimizer=None, callback=None, star
     for step in range(start_step, num_steps):
         tokens = tokenizer.tokenize(docs[step % len(docs)])
         with np.errstate(all="ignore"):  # an overflow shows up as a loss that is not finite, below
-            loss = document_loss(model, tokens)
+            loss = loss_of(model, tokens)
         loss_value = float(loss.data)
         if not math.isfinite(loss_value):  # as the scalar engine says it: a probability reached 0, or worse
             raise diverged(step, "infinite (a probability reached 0)" if loss_value == math.inf else loss_value)
