@@ -1,8 +1,9 @@
 """Training at scale (chapter 11): minibatches, a validation split, checkpoints that resume exactly.
 
 microgpt trains on one name a step and never holds anything out. Here, on the NumPy engine:
-each step averages the loss over a batch of names (padded, with a mask), the validation split
-is measured every `eval_every` steps, and a checkpoint holds everything the next step depends
+each step averages the loss over a batch of names (padded, with a mask); `evaluate` measures a
+split per character, every `eval_every` steps; `AdamW` is microgpt's Adam with a warm-up and
+weight decay; and a checkpoint holds everything the next step depends
 on (weights, Adam's moments, the step, the random generator's state), so a run that is
 interrupted and resumed ends with exactly the weights of one that was not.
 """
@@ -17,7 +18,7 @@ import numpy as np
 
 from .checkpoint import load_checkpoint, save_run_checkpoint
 from .model import GPTConfig
-from .numpy_model import Adam, NumpyGPT, evaluate, pad_batch
+from .numpy_model import Adam, NumpyGPT, pad_batch
 from .tensor import log_softmax, pick
 from .train import diverged
 
@@ -64,6 +65,90 @@ def masked_loss(model, token_lists):
     return -(pick(log_probs, targets) * (mask / mask.sum())).sum()
 
 
+def evaluate(model, tokenizer, docs, batch_size=500):
+    """The mean negative log-likelihood per predicted character of `docs`, in nats.
+
+    Each document counts its characters plus the closing BOS (which the model must also
+    predict), whatever the tokenizer: a subword token that covers three characters adds its
+    loss once but three characters to the count. A document too long for the context is an
+    error, not silently cut. With a subword tokenizer this scores the encoder's split of each
+    name only; `exact_loss.exact_evaluate` sums over every split (chapter 12).
+    """
+    if not docs:
+        raise ValueError("no documents to evaluate on")
+    total_nll, total_chars = 0.0, 0
+    for start in range(0, len(docs), batch_size):
+        batch = docs[start : start + batch_size]
+        token_lists = [tokenizer.tokenize(doc) for doc in batch]
+        for doc, tokens in zip(batch, token_lists):
+            if len(tokens) - 1 > model.config.block_size:
+                raise ValueError(f"{doc!r} needs {len(tokens) - 1} predictions; "
+                                 f"block_size={model.config.block_size} holds fewer")
+        total_nll += float(sequence_nll(model, token_lists).sum())
+        total_chars += sum(len(doc) + 1 for doc in batch)
+    return total_nll / total_chars
+
+
+def sequence_nll(model, token_lists):
+    """The negative log-likelihood of each whole token list (BOS, ..., BOS): an array, one per list."""
+    inputs, targets, mask = pad_batch(token_lists, model.config.block_size, pad_id=0)
+    logits = model(inputs).data
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
+    return (nll * mask).sum(axis=1)
+
+
+class AdamW(Adam):
+    """microgpt's Adam with chapter 11's two additions, and its state to save and resume.
+
+    `warmup_steps` > 0 first raises the learning rate linearly from lr / warmup_steps to lr, then
+    decays it linearly to 0 as before; 0 is microgpt's schedule exactly. `weight_decay` > 0 also
+    pulls every weight towards 0 by lr_t * weight_decay of itself each step (AdamW's decoupled
+    decay, which fights overfitting); 0 leaves microgpt's update as it was.
+    """
+
+    def __init__(self, model, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8, warmup_steps=0,
+                 weight_decay=0.0):
+        super().__init__(model, num_steps, lr, beta1, beta2, eps)
+        if not (isinstance(warmup_steps, int) and 0 <= warmup_steps < num_steps):
+            raise ValueError(f"warmup_steps must be a whole number from 0 to num_steps - 1 = {num_steps - 1}, "
+                             f"got {warmup_steps!r}")
+        if not weight_decay >= 0:
+            raise ValueError(f"weight_decay must be 0 or more, got {weight_decay!r}")
+        self.warmup_steps, self.weight_decay = warmup_steps, weight_decay
+
+    def lr_at(self, step):
+        """The learning rate of training step `step` (counted from 0): warm-up, then linear decay to 0."""
+        if self.warmup_steps == 0:
+            return super().lr_at(step)
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        return self.lr * (1 - (step - self.warmup_steps) / (self.num_steps - self.warmup_steps))
+
+    def step(self, step):
+        """Adam's update, and first the decay: every weight shrinks by lr_t * weight_decay of itself."""
+        lr_t = self.lr_at(step)
+        update = self.update(step, lr_t)
+        if self.weight_decay:
+            self.model.flat *= 1 - lr_t * self.weight_decay
+        self.model.flat -= update
+        self.zero_grad()
+
+    def state_dict(self):
+        """Everything the next step depends on besides the weights: the moments m and v (copies)."""
+        return {"m": self.m.copy(), "v": self.v.copy()}
+
+    def load_state_dict(self, state):
+        """Continue from `state_dict()`'s moments (the step number is passed to `step` as before)."""
+        for name in ("m", "v"):
+            value = np.asarray(state[name], dtype=np.float64)
+            if value.shape != self.model.flat.shape:
+                raise ValueError(f"Adam's {name} holds {value.size} numbers; the model has "
+                                 f"{self.model.flat.size} parameters")
+            setattr(self, name, value.copy())
+
+
 def fingerprint(docs):
     """A short hash of the training documents, in order: a resumed run must train on the same data."""
     return hashlib.sha256("\n".join(docs).encode("utf-8")).hexdigest()[:16]
@@ -74,7 +159,7 @@ class Run:
     """A run in progress: everything the next step depends on, and what was measured so far."""
 
     model: NumpyGPT
-    optimizer: Adam
+    optimizer: AdamW
     rng: random.Random
     config: RunConfig
     step: int = 0  # steps done
@@ -98,8 +183,8 @@ def start_run(gpt_config, config):
 
 def make_optimizer(model, config):
     """The run's Adam, with its schedule and weight decay, on `model`'s weights."""
-    return Adam(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps,
-                weight_decay=config.weight_decay)
+    return AdamW(model, config.num_steps, config.lr, config.beta1, config.beta2,
+                 warmup_steps=config.warmup_steps, weight_decay=config.weight_decay)
 
 
 def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):

@@ -141,6 +141,19 @@ class BPETokenizer:
         return f"BPETokenizer({describe_chars(self.uchars)} + {len(self.merges)} merges + BOS, vocab_size={self.vocab_size})"
 
 
+def tokenizer_from_dict(d):
+    """The tokenizer that `to_dict()` described: {"kind": "char", ...} (chapter 01) or {"kind": "bpe", ...}.
+
+    It lives here, where both kinds are known (`tokenizer.py` knows nothing of BPE).
+    """
+    kind = d.get("kind") if isinstance(d, dict) else None
+    if kind == "char":
+        return Tokenizer(d["uchars"])
+    if kind == "bpe":
+        return BPETokenizer.from_dict(d)
+    raise ValueError(f"unknown tokenizer kind {kind!r}; expected 'char' or 'bpe'")
+
+
 def to_tiktoken(tokenizer, name="microgpt-bpe"):
     """tiktoken's encoder built from our merges: an independent implementation of the same encoding.
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from .autograd import Value
 from .model import GPT, GPTConfig, param_shapes
-from .tokenizer import Tokenizer, tokenizer_from_dict
+from .bpe import tokenizer_from_dict
+from .tokenizer import Tokenizer
 
 FORMAT = "microgpt-checkpoint"
 VERSION = 1  # what save_checkpoint writes (microgpt's shipped checkpoint is rebuilt byte for byte)

@@ -44,23 +44,11 @@ class Tokenizer:
         return [self.BOS] + self.encode(doc) + [self.BOS]
 
     def to_dict(self):
-        """What a checkpoint stores to rebuild this tokenizer: see `tokenizer_from_dict`."""
+        """What a checkpoint stores to rebuild this tokenizer: see `bpe.tokenizer_from_dict`."""
         return {"kind": "char", "uchars": "".join(self.uchars)}
 
     def __repr__(self):
         return f"Tokenizer({describe_chars(self.uchars)} + BOS, vocab_size={self.vocab_size})"
-
-
-def tokenizer_from_dict(d):
-    """The tokenizer that `to_dict()` described: {"kind": "char", ...} or {"kind": "bpe", ...} (chapter 12)."""
-    kind = d.get("kind") if isinstance(d, dict) else None
-    if kind == "char":
-        return Tokenizer(d["uchars"])
-    if kind == "bpe":
-        from .bpe import BPETokenizer
-
-        return BPETokenizer.from_dict(d)
-    raise ValueError(f"unknown tokenizer kind {kind!r}; expected 'char' or 'bpe'")
 
 
 def describe_chars(uchars):

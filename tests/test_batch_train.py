@@ -10,6 +10,7 @@ import pytest
 from microgpt_lib import batch_train as bt
 from microgpt_lib.checkpoint import load_checkpoint
 from microgpt_lib.model import GPTConfig
+from microgpt_lib.batch_train import AdamW
 from microgpt_lib.numpy_model import Adam, NumpyGPT
 from microgpt_lib.tokenizer import Tokenizer
 
@@ -55,19 +56,30 @@ def test_warmup_then_linear_decay_and_microgpts_schedule_unchanged():
     model = NumpyGPT(SMALL, random.Random(0))
     plain = Adam(model, 10, lr=0.01)
     assert [plain.lr_at(s) for s in range(10)] == [0.01 * (1 - s / 10) for s in range(10)]
-    warm = Adam(model, 10, lr=0.01, warmup_steps=4)
+    assert [AdamW(model, 10, lr=0.01).lr_at(s) for s in range(10)] == [plain.lr_at(s) for s in range(10)]
+    warm = AdamW(model, 10, lr=0.01, warmup_steps=4)
     assert [round(warm.lr_at(s), 12) for s in range(10)] == [0.0025, 0.005, 0.0075, 0.01, 0.01, 0.008333333333,
                                                               0.006666666667, 0.005, 0.003333333333, 0.001666666667]
     with pytest.raises(ValueError, match="warmup_steps must be a whole number from 0 to num_steps - 1 = 9, got 10"):
-        Adam(model, 10, warmup_steps=10)
+        AdamW(model, 10, warmup_steps=10)
+
+
+def test_adamw_without_warmup_or_decay_is_microgpts_adam_bit_for_bit():
+    models = [NumpyGPT(SMALL, random.Random(0)) for _ in range(2)]
+    optimizers = [Adam(models[0], 6, lr=0.02), AdamW(models[1], 6, lr=0.02)]
+    for step in range(6):
+        for model, optimizer in zip(models, optimizers):
+            bt.masked_loss(model, [TOKENIZER.tokenize(n) for n in ("emma", "olivia")]).backward()
+            optimizer.step(step)
+    assert np.array_equal(models[0].flat, models[1].flat) and not np.array_equal(models[0].flat, NumpyGPT(SMALL, random.Random(0)).flat)
 
 
 def test_adam_state_round_trips_and_is_checked():
     model = NumpyGPT(SMALL, random.Random(0))
-    adam = Adam(model, 5)
+    adam = AdamW(model, 5)
     bt.masked_loss(model, [TOKENIZER.tokenize("emma")]).backward()
     adam.step(0)
-    other = Adam(model, 5)
+    other = AdamW(model, 5)
     other.load_state_dict(json.loads(json.dumps({k: v.tolist() for k, v in adam.state_dict().items()})))
     assert np.array_equal(other.m, adam.m) and np.array_equal(other.v, adam.v) and other.m.any()
     with pytest.raises(ValueError, match="Adam's m holds 3 numbers; the model has"):
@@ -189,12 +201,12 @@ def test_a_loss_that_is_not_finite_stops_the_run_with_its_step():
 def test_weight_decay_shrinks_every_weight_and_zero_changes_nothing():
     model = NumpyGPT(SMALL, random.Random(0))
     before = model.flat.copy()
-    Adam(model, 10, lr=0.01, weight_decay=0.5).step(0)  # no gradients: only the decay acts
+    AdamW(model, 10, lr=0.01, weight_decay=0.5).step(0)  # no gradients: only the decay acts
     np.testing.assert_array_equal(model.flat, before * (1 - 0.01 * 0.5))
     plain, decayed = (bt.train_run(bt.start_run(SMALL, config(weight_decay=wd)), TOKENIZER, TRAIN, VAL) for wd in (0.0, 0.5))
     assert np.linalg.norm(decayed.model.flat) < np.linalg.norm(plain.model.flat)
     with pytest.raises(ValueError, match="weight_decay must be 0 or more, got -1"):
-        Adam(model, 10, weight_decay=-1)
+        AdamW(model, 10, weight_decay=-1)
 
 
 def test_compact_copy_keeps_the_histories_and_drops_the_resume_state(tmp_path):

@@ -6,12 +6,13 @@ import random
 import numpy as np
 import pytest
 
+from microgpt_lib.batch_train import evaluate
+from microgpt_lib.bpe import BPETokenizer, count_pairs, merge, most_frequent, to_tiktoken, tokenizer_from_dict
 from microgpt_lib.checkpoint import load_checkpoint, save_run_checkpoint
-from microgpt_lib.bpe import BPETokenizer, count_pairs, merge, most_frequent, to_tiktoken
 from microgpt_lib.data import load_docs, split_docs
 from microgpt_lib.model import GPTConfig
-from microgpt_lib.numpy_model import NumpyGPT, evaluate, sample_names
-from microgpt_lib.tokenizer import Tokenizer, tokenizer_from_dict
+from microgpt_lib.numpy_model import NumpyGPT, sample_names
+from microgpt_lib.tokenizer import Tokenizer
 
 
 @pytest.fixture(scope="module")

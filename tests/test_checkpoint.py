@@ -110,7 +110,7 @@ def test_nan_weights_are_refused_before_writing(trained, tmp_path):
 
 
 def test_tokenizer_round_trips_through_its_dict():
-    from microgpt_lib.tokenizer import tokenizer_from_dict
+    from microgpt_lib.bpe import tokenizer_from_dict
 
     tokenizer = Tokenizer.from_docs(DOCS)
     d = tokenizer.to_dict()

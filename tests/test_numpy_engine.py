@@ -4,7 +4,7 @@ import random
 import numpy as np
 import pytest
 
-from microgpt_lib import numpy_model, optim, sample, train
+from microgpt_lib import batch_train, numpy_model, optim, sample, train
 from microgpt_lib.data import load_docs, shuffled
 from microgpt_lib.model import GPT, GPTConfig
 from microgpt_lib.numpy_model import NumpyGPT, batch_loss, pad_batch
@@ -234,9 +234,9 @@ def test_evaluate_is_the_mean_loss_per_character_computed_by_hand():
     # the scalar engine's per-name mean loss times its predictions is the name's total loss
     totals = [train.document_loss(scalar, tokenizer.tokenize(n)).data * (len(n) + 1) for n in names]
     expected = sum(totals) / sum(len(n) + 1 for n in names)
-    assert abs(numpy_model.evaluate(fast, tokenizer, names, batch_size=2) - expected) < 1e-12
+    assert abs(batch_train.evaluate(fast, tokenizer, names, batch_size=2) - expected) < 1e-12
     with pytest.raises(ValueError, match="block_size=4 holds fewer"):
-        numpy_model.evaluate(NumpyGPT(GPTConfig(block_size=4), random.Random(0)), tokenizer, ["emma"])
+        batch_train.evaluate(NumpyGPT(GPTConfig(block_size=4), random.Random(0)), tokenizer, ["emma"])
 
 
 def test_split_is_disjoint_complete_stable_and_keeps_microgpts_names_out_of_val_and_test():

@@ -1,8 +1,11 @@
-"""Checks for the exercises of chapter 12 (byte-pair encoding): each compares with `microgpt_lib.bpe`.
+"""Checks for the exercises of chapter 12 (byte-pair encoding): each compares with `microgpt_lib.bpe` or
+`microgpt_lib.segmentations`, which compute every expected value (never the learner's answer).
 
-In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
+Every check takes `cases=None` (None: the cases the learner sees; the hidden cases of the check cells
+pass others). In every check, `__tracebackhide__ = True` asks IPython to leave the check's own frames out of a
 traceback, so that a learner sees their code and the message, not the inside of the check.
 """
+import collections
 import math
 import random
 
@@ -11,7 +14,8 @@ import numpy as np
 from .. import bpe
 from ..data import load_docs
 from ..model import GPTConfig
-from ..numpy_model import NumpyGPT, evaluate
+from ..numpy_model import NumpyGPT
+from ..segmentations import exact_nll, segmentations
 from ..tokenizer import Tokenizer
 from . import call, close, fail, fmt, passed
 
@@ -33,40 +37,47 @@ def show_pairs(counts):
     return "{" + ", ".join(f"{k}: {v}" for k, v in items) + (", ..." if len(counts) > 6 else "") + "}"
 
 
-def check_count_pairs(count_pairs):
-    """count_pairs(token_lists) against bpe.count_pairs: every adjacent pair within each list, counted."""
+def check_recount(recount, cases=None):
+    """recount(counts, ids, pair, new_id): merge one document, and update the pair counts of all of them.
+
+    cases: (token_lists, pair, new_id, what) tuples. Every document is passed in turn, with the counts of
+    all the documents as they stand; at the end the counts must be those of counting the merged
+    documents again, with no pair left at a count of 0.
+    """
     __tracebackhide__ = True
-    name = "count_pairs"
-    chars = Tokenizer([chr(ord("a") + i) for i in range(26)])
-    cases = [
-        ([WORKED_IDS], "aaabdaaabac: aa three times... count them"),
-        ([[0, 1], [1, 0]], "two documents: no pair crosses from one to the next"),
-        ([[0, 0, 0]], "'aaa' holds the pair (a, a) twice, overlapping"),
-        ([[5], []], "a single token and an empty document have no pairs"),
-        ([chars.encode(doc) for doc in some_names(300, seed=12)], "300 names"),
-    ]
-    for token_lists, what in cases:
-        expected = {pair: count for pair, count in bpe.count_pairs(token_lists).items() if count}
-        got = call(name, count_pairs, [list(ids) for ids in token_lists], hint="return a dict (or a Counter) of pair -> count")
-        if not isinstance(got, dict):
-            fail(name, "a dict (or collections.Counter) from pairs to counts", type(got).__name__, "count into a dict and return it")
-        got = {tuple(pair) if isinstance(pair, (list, tuple)) else pair: count for pair, count in got.items() if count}
-        if got != expected:
-            fail(
-                name,
-                f"{show_pairs(expected)} for {what}",
-                show_pairs(got),
-                "zip(ids, ids[1:]) gives every pair of neighbours of one document, overlapping ones included; "
-                "count those of each document separately, never joining two documents",
-            )
-    passed(name, "the worked example, overlapping pairs, document boundaries and 300 names")
+    name = "recount"
+    hint = ("subtract the pairs of the document as it was (zip(ids, ids[1:])), add those of the merged one, "
+            "and delete every pair whose count fell to 0, not only the merged pair")
+    cases = cases or [([[2, 0, 1, 3], [2, 0], [1, 3], [0, 1]], (0, 1), 4, "cabd, ca, bd, ab: merging (a, b)"),
+                      ([[0, 0, 0, 0], [0, 0, 1], [0, 1]], (0, 0), 2, "aaaa, aab, ab: merging (a, a), overlapping")]
+    for token_lists, pair, new_id, what in cases:
+        counts = collections.Counter(bpe.count_pairs(token_lists))
+        merged_lists = []
+        for ids in token_lists:
+            got = call(name, recount, counts, list(ids), tuple(pair), new_id,
+                       hint="return the merged list, and change counts in place")
+            expected_ids = bpe.merge(ids, pair, new_id)
+            if got != expected_ids:
+                fail(name, f"the merged document {expected_ids} for {ids} ({what})", repr(got)[:80],
+                     "return the document with the pair merged, as bpe.merge gives it")
+            merged_lists.append(expected_ids)
+        expected = dict(bpe.count_pairs(merged_lists))
+        if dict(counts) != expected:
+            zeros = sorted(p for p, c in counts.items() if c == 0)
+            detail = f" (pairs left at 0: {zeros})" if zeros else ""
+            fail(name, f"{show_pairs(expected)} after merging {pair} -> {new_id} in {what}",
+                 show_pairs(dict(counts)) + detail, hint)
+    passed(name, f"{len(cases)} sets of documents: the counts of counting everything again")
 
 
-def check_merge(merge):
-    """merge(ids, pair, new_id) against bpe.merge: left to right, every occurrence, a new list."""
+def check_merge(merge, cases=None):
+    """merge(ids, pair, new_id) against bpe.merge: left to right, every occurrence, a new list.
+
+    cases: (ids, pair, new_id, what) tuples.
+    """
     __tracebackhide__ = True
     name = "merge"
-    cases = [
+    cases = cases or [
         (WORKED_IDS, (0, 0), 4, "aaabdaaabac, merging (a, a)"),
         ([0, 0, 0, 0], (0, 0), 4, "aaaa, merging (a, a)"),
         ([0, 0, 0], (0, 0), 4, "aaa, merging (a, a): left to right"),
@@ -100,71 +111,92 @@ def reference_tokenizer():
     return bpe.BPETokenizer.train(some_names(3000, seed=1), vocab_size=127)
 
 
-def check_encode_with_merges(encode_with_merges):
-    """encode_with_merges(text, uchars, merges) against BPETokenizer(uchars, merges).encode."""
+def check_encode_with_merges(encode_with_merges, cases=None):
+    """encode_with_merges(text, uchars, merges) against BPETokenizer(uchars, merges).encode.
+
+    cases: (text, uchars, merges, what) tuples; by default the worked example, the order of the merges,
+    and 400 names with 100 merges learnt from names.
+    """
     __tracebackhide__ = True
     name = "encode_with_merges"
     hint = ("start from the characters' ids (their positions in uchars); merge k makes token len(uchars) + k; "
             "apply the merges in the order they were learnt, each one everywhere in the text")
-    cases = [(WORKED, list("abcd"), WORKED_MERGES, "the worked example"),
-             ("abc", list("abc"), [(1, 2), (0, 1)], "merges (b, c) then (a, b)"),
-             ("abab", list("abc"), [(1, 2), (0, 1)], "merges (b, c) then (a, b)"),
-             ("", list("abc"), [(0, 1)], "an empty text")]
-    tokenizer = reference_tokenizer()
-    cases += [(doc, tokenizer.uchars, tokenizer.merges, "100 merges learnt from names") for doc in some_names(400, seed=3)]
+    if cases is None:
+        cases = [(WORKED, list("abcd"), WORKED_MERGES, "the worked example"),
+                 ("abc", list("abc"), [(1, 2), (0, 1)], "merges (b, c) then (a, b)"),
+                 ("abab", list("abc"), [(1, 2), (0, 1)], "merges (b, c) then (a, b)"),
+                 ("", list("abc"), [(0, 1)], "an empty text")]
+        tokenizer = reference_tokenizer()
+        cases += [(doc, tokenizer.uchars, tokenizer.merges, "100 merges learnt from names")
+                  for doc in some_names(400, seed=3)]
     for text, uchars, merges, what in cases:
         expected = bpe.BPETokenizer(uchars, merges).encode(text)
         got = call(name, encode_with_merges, text, list(uchars), [tuple(p) for p in merges], hint=hint)
         if got != expected:
             pieces = "|".join(bpe.BPETokenizer(uchars, merges).vocab[i] for i in expected)
             fail(name, f"{expected} ({pieces}) for {text!r} with {what}", fmt(got) if isinstance(got, list) else repr(got), hint)
-    passed(name, "the worked example, the order of the merges, and 400 names with 100 merges")
+    passed(name, f"{len(cases)} texts, the same ids as BPETokenizer(uchars, merges).encode")
 
 
-def check_learn_merges(learn_merges):
-    """learn_merges(docs, num_merges) against BPETokenizer.train(docs, ...).merges."""
+class Strings:
+    """A bare vocabulary of token strings, for `segmentations` (no splits is an answer here, not an error)."""
+
+    def __init__(self, vocab):
+        self.vocab = list(vocab)
+
+    def encode(self, text):
+        return []
+
+
+def check_splits(splits, cases=None):
+    """splits(text, vocab) -> every list of token strings of `vocab` that joins to `text`.
+
+    cases: (text, vocab) pairs; by default vocabularies whose longest tokens have two characters.
+    """
     __tracebackhide__ = True
-    name = "learn_merges"
-    hint = ("ids: the sorted characters of docs; repeat num_merges times: count the pairs over all documents, "
-            "take bpe.most_frequent (ties: the smallest pair), merge it everywhere as id len(uchars) + k, "
-            "and count again on the merged documents")
-    cases = [([WORKED], 3, "the worked example aaabdaaabac (a tie at the second merge)"),
-             (["ab", "ba", "ab"], 1, "three tiny documents (pairs do not cross from one to the next)"),
-             (some_names(1500, seed=4), 40, "40 merges of 1500 names")]
-    for docs, num_merges, what in cases:
-        uchars = sorted(set("".join(docs)))
-        expected = bpe.BPETokenizer.train(docs, len(uchars) + num_merges + 1).merges
-        got = call(name, learn_merges, list(docs), num_merges, hint=hint)
-        got_pairs = [tuple(p) if isinstance(p, (list, tuple)) else p for p in got] if isinstance(got, (list, tuple)) else got
-        if got_pairs != expected:
-            first_wrong = next((k for k, (a, b) in enumerate(zip(got_pairs, expected)) if a != b), None) if isinstance(got_pairs, list) else None
-            detail = f" (the first difference is merge {first_wrong})" if first_wrong is not None else ""
-            fail(name, f"{fmt(expected)} for {what}", (fmt(got_pairs) if isinstance(got_pairs, list) else repr(got)) + detail, hint)
-    passed(name, "the worked example, document boundaries, and 40 merges of real names")
+    name = "splits"
+    cases = cases or [("anna", ["a", "n", "an", "na", "nn"]), ("abc", ["a", "b", "c", "ab", "bc"]),
+                      ("xyz", ["x", "y"])]
+    for text, vocab in cases:
+        expected = sorted(tuple(vocab[i] for i in ids) for ids in segmentations(text, Strings(vocab)))
+        got = call(name, splits, text, list(vocab), hint="return a list of lists of token strings")
+        try:
+            got = sorted(tuple(split) for split in got)
+        except TypeError:
+            fail(name, "a list of splits, each a list of strings", repr(got)[:80], "return a list of lists")
+        if got != expected:
+            missing = [list(s) for s in expected if s not in got][:3]
+            extra = [list(s) for s in got if s not in expected][:3]
+            fail(name, f"{len(expected)} splits of {text!r} with the tokens {vocab}", f"{len(got)} splits "
+                 f"(missing e.g. {missing}, not splits e.g. {extra})",
+                 "at position i, try every token of the vocabulary that text starts with at i (any length), "
+                 "and follow it with every split of the rest; the end of the text has one split, the empty one")
+    passed(name, f"{len(cases)} texts: every split, each once")
 
 
-def check_loss_per_char(loss_per_char):
-    """loss_per_char(model, tokenizer, docs) against numpy_model.evaluate (and a value by hand)."""
+def check_exact_name_nll(exact_name_nll, cases=None):
+    """exact_name_nll(model, tokenizer, name) -> -log of the model's probability of the name, all splits summed.
+
+    cases: (name, init_std, seed) tuples: a model with weights drawn at that scale, on the 64-token
+    tokenizer learnt from 3000 names.
+    """
     __tracebackhide__ = True
-    name = "loss_per_char"
-    hint = ("for each doc: tokens = tokenizer.tokenize(doc); the model's logits for tokens[:-1] predict tokens[1:] "
-            "(the closing BOS included); add up -log softmax at each target over all docs, then divide by "
-            "the sum of len(doc) + 1, not by the number of tokens")
-    # by hand: logits all 0, so each of the 9 predictions costs ln 8, over 16 characters
-    tokenizer = bpe.BPETokenizer(list("abcd"), WORKED_MERGES)
-    config = GPTConfig(vocab_size=8, n_embd=4, n_head=1, block_size=8)
-    uniform = NumpyGPT(config, flat=np.zeros(sum(p.data.size for p in NumpyGPT(config, random.Random(0)).params)))
-    expected = 9 * math.log(8) / 16
-    got = call(name, loss_per_char, uniform, tokenizer, [WORKED, "dab"], hint=hint)
-    if not isinstance(got, (int, float, np.floating)) or not close(float(got), expected, 1e-9):
-        fail(name, f"{expected:.6f} (9 predictions of ln 8 over 12 + 4 characters) for a model whose logits are all 0, "
-             f"on {WORKED!r} (5 tokens) and 'dab' (2 tokens)", fmt(got) if not isinstance(got, np.floating) else fmt(float(got)), hint)
-    names_tokenizer = reference_tokenizer()
-    model = NumpyGPT(GPTConfig(vocab_size=names_tokenizer.vocab_size, n_embd=8, n_head=2, init_std=0.5), random.Random(5))
-    docs = some_names(60, seed=6)
-    expected = evaluate(model, names_tokenizer, docs)
-    got = call(name, loss_per_char, model, names_tokenizer, docs, hint=hint)
-    if not isinstance(got, (int, float, np.floating)) or not close(float(got), expected, 1e-9):
-        fail(name, f"{expected:.6f} nats per character for 60 names, a random model and 100 merges",
-             fmt(got) if not isinstance(got, np.floating) else fmt(float(got)), hint)
-    passed(name, "a model with all logits 0 by hand, and a random model on 60 names, per character")
+    name = "exact_name_nll"
+    tokenizer = bpe.BPETokenizer.train(some_names(3000, seed=1), vocab_size=64)
+    cases = cases or [("anna", 0.08, 0), ("brooklyn", 0.5, 1), ("leo", 1.0, 2)]
+    for doc, init_std, seed in cases:
+        config = GPTConfig(vocab_size=tokenizer.vocab_size, n_embd=8, n_head=2, init_std=init_std)
+        model = NumpyGPT(config, random.Random(seed))
+        expected = float(exact_nll(model, tokenizer, [doc])[0])
+        got = call(name, exact_name_nll, model, tokenizer, doc)
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            fail(name, "one number", repr(got)[:80], "return -log of the summed probability, a float")
+        if not (math.isfinite(got) and close(got, expected, 1e-9)):
+            fail(name, f"{expected:.6f} for {doc!r} ({len(segmentations(doc, tokenizer))} splits, weights of std "
+                 f"{init_std})", f"{got:.6f}",
+                 "score every split with its closing BOS (tokens = [BOS] + split + [BOS]); add the probabilities, "
+                 "not the losses, and do it in logs: -log sum exp(-nll) = m - log sum exp(m - nll) with "
+                 "m = min(nll), so that a long or unlikely name does not underflow to 0")
+    passed(name, f"{len(cases)} names: -log of the probability summed over every split")

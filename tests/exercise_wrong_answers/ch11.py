@@ -1,4 +1,5 @@
-"""Plausible wrong answers to the exercises of chapter 11; each must fail its check."""
+"""Plausible wrong answers to the exercises of chapter 11: each must fail its check (WRONG), and
+HIDDEN_ONLY: each passes the visible check and fails only because of the hidden cases."""
 
 WRONG = {
     "ex11_1_padding_mask": [
@@ -170,5 +171,110 @@ def load_state(state, run):
     run.loss_history = list(state["loss_history"])
     run.rng.seed(state["seed"])  # the seed, not the state: the batches of steps 1-6 come again
 ''',
+    ],
+}
+
+WRONG["ex11_5_early_stopping"] = [
+    # a tie counted as an improvement: the best step moves to a later, equal loss
+    '''def early_stopping(val_history, patience):
+    best_step, best_val, waited = None, float("inf"), 0
+    for step, val in val_history:
+        if val <= best_val:
+            best_step, best_val, waited = step, val, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return step, best_step
+    return val_history[-1][0], best_step
+''',
+    # stops at the best step instead of where patience ran out
+    '''def early_stopping(val_history, patience):
+    best_step, best_val, waited = None, float("inf"), 0
+    for step, val in val_history:
+        if val < best_val:
+            best_step, best_val, waited = step, val, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return best_step, best_step
+    return val_history[-1][0], best_step
+''',
+    # never resets the counter: any patience-many bad evaluations, in a row or not, stop it
+    '''def early_stopping(val_history, patience):
+    best_step, best_val, waited = None, float("inf"), 0
+    for step, val in val_history:
+        if val < best_val:
+            best_step, best_val = step, val
+        else:
+            waited += 1
+            if waited == patience:
+                return step, best_step
+    return val_history[-1][0], best_step
+''',
+    # keeps the last weights, not the best
+    '''def early_stopping(val_history, patience):
+    best_val, waited = float("inf"), 0
+    for step, val in val_history:
+        if val < best_val:
+            best_val, waited = val, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return step, step
+    return val_history[-1][0], val_history[-1][0]
+''',
+]
+
+HIDDEN_ONLY = {
+    "ex11_1_padding_mask": [
+        # keeps the last column for padding: wrong when a name fills its whole row (T == its length)
+        '''def padding_mask(lengths, T):
+    mask = np.zeros((len(lengths), T))
+    for b, n in enumerate(lengths):
+        mask[b, : min(n, T - 1)] = 1.0
+    return mask
+''',
+    ],
+    "ex11_2_batch_loss": [
+        # forgets the mask in the sum: right only while the padding holds a loss of 0
+        '''def batch_loss_from_nll(nll, mask):
+    return (nll.sum(axis=1) / mask.sum(axis=1)).mean()
+''',
+    ],
+    "ex11_3_validation_loss": [
+        # BOS written as 26, the id it has with a-z only: wrong for any other vocabulary
+        '''def validation_loss(model, tokenizer, docs):
+    total, count = 0.0, 0
+    for doc in docs:
+        tokens = [26] + tokenizer.encode(doc) + [26]
+        logits = model(np.array([tokens[:-1]])).data[0]
+        z = logits - logits.max(axis=1, keepdims=True)
+        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        total -= log_probs[np.arange(len(tokens) - 1), tokens[1:]].sum()
+        count += len(tokens) - 1
+    return total / count
+''',
+    ],
+    "ex11_4_resume": [
+        # everything but the pending batches: right only when batches are drawn one at a time
+        '''def save_state(run):
+    version, internal, gauss_next = run.rng.getstate()
+    return {"flat": run.model.flat.tolist(), "m": run.optimizer.m.tolist(), "v": run.optimizer.v.tolist(),
+            "step": run.step, "loss_history": list(run.loss_history), "rng": [version, list(internal), gauss_next]}
+
+
+def load_state(state, run):
+    run.model.flat[:] = state["flat"]
+    run.optimizer.m = np.array(state["m"])
+    run.optimizer.v = np.array(state["v"])
+    run.step = state["step"]
+    run.loss_history = list(state["loss_history"])
+    version, internal, gauss_next = state["rng"]
+    run.rng.setstate((version, tuple(internal), gauss_next))
+''',
+    ],
+    "ex11_5_early_stopping": [
+        # a tie counted as an improvement (the visible curves have no ties)
+        WRONG["ex11_5_early_stopping"][0],
     ],
 }

@@ -1,36 +1,36 @@
-"""Plausible wrong answers to the exercises of chapter 12; each must fail its check."""
+"""Plausible wrong answers to the exercises of chapter 12: each must fail its check (WRONG), and
+HIDDEN_ONLY: each passes the visible check and fails only because of the hidden cases."""
 
 WRONG = {
-    "ex12_1_count_pairs": [
-        # the documents joined into one list: pairs cross from one name to the next
-        '''def count_pairs(token_lists):
-    ids = [i for doc in token_lists for i in doc]
-    return collections.Counter(zip(ids, ids[1:]))
+    "ex12_1_recount": [
+        # counts the merged document's pairs on top of the old ones, never taking the old ones away
+        '''def recount(counts, ids, pair, new_id):
+    merged = bpe.merge(ids, pair, new_id)
+    counts.update(zip(merged, merged[1:]))
+    return merged
 ''',
-        # overlapping pairs counted once: 'aaa' gives (a, a) once
-        '''def count_pairs(token_lists):
-    counts = collections.Counter()
-    for ids in token_lists:
-        i = 0
-        while i + 1 < len(ids):
-            counts[(ids[i], ids[i + 1])] += 1
-            i += 2 if ids[i] == ids[i + 1] else 1
-    return counts
+        # takes away only the merged pair's occurrences: the neighbours' old pairs stay counted
+        '''def recount(counts, ids, pair, new_id):
+    merged = bpe.merge(ids, pair, new_id)
+    counts[pair] -= len(ids) - len(merged)
+    new_pairs = [p for p in zip(merged, merged[1:]) if new_id in p]
+    counts.update(new_pairs)
+    if counts[pair] <= 0:
+        del counts[pair]
+    return merged
 ''',
-        # the documents that hold a pair, not its occurrences
-        '''def count_pairs(token_lists):
-    counts = collections.Counter()
-    for ids in token_lists:
-        counts.update(set(zip(ids, ids[1:])))
-    return counts
+        # a new Counter returned in place of the document; counts left as they were
+        '''def recount(counts, ids, pair, new_id):
+    merged = bpe.merge(ids, pair, new_id)
+    return bpe.count_pairs([merged])
 ''',
-        # the last pair of each document left out
-        '''def count_pairs(token_lists):
-    counts = collections.Counter()
-    for ids in token_lists:
-        for i in range(len(ids) - 2):
-            counts[(ids[i], ids[i + 1])] += 1
-    return counts
+        # updates a copy: the caller's counts never change
+        '''def recount(counts, ids, pair, new_id):
+    counts = collections.Counter(counts)
+    merged = bpe.merge(ids, pair, new_id)
+    counts.subtract(zip(ids, ids[1:]))
+    counts.update(zip(merged, merged[1:]))
+    return merged
 ''',
     ],
     "ex12_2_merge": [
@@ -114,93 +114,113 @@ WRONG = {
     return ids
 ''',
     ],
-    "ex12_4_learn_merges": [
-        # ties go to the pair seen first (minbpe's rule), not the smallest
-        '''def learn_merges(docs, num_merges):
-    uchars = sorted(set("".join(docs)))
-    token_lists = [[uchars.index(ch) for ch in doc] for doc in docs]
-    merges = []
-    for k in range(num_merges):
-        counts = bpe.count_pairs(token_lists)
-        pair = max(counts, key=counts.get)
-        token_lists = [bpe.merge(ids, pair, len(uchars) + k) for ids in token_lists]
-        merges.append(pair)
-    return merges
+    "ex12_4_splits": [
+        # one token per position only: the characters, never the longer tokens
+        '''def splits(text, vocab):
+    if all(ch in vocab for ch in text):
+        return [list(text)]
+    return []
 ''',
-        # the names joined into one text: pairs across two names count
-        '''def learn_merges(docs, num_merges):
-    uchars = sorted(set("".join(docs)))
-    ids = [uchars.index(ch) for ch in "".join(docs)]
-    merges = []
-    for k in range(num_merges):
-        pair = bpe.most_frequent(bpe.count_pairs([ids]))
-        ids = bpe.merge(ids, pair, len(uchars) + k)
-        merges.append(pair)
-    return merges
+        # greedy: only the longest token at each position, one split
+        '''def splits(text, vocab):
+    split = []
+    while text:
+        fits = [t for t in vocab if text.startswith(t)]
+        if not fits:
+            return []
+        token = max(fits, key=len)
+        split.append(token)
+        text = text[len(token):]
+    return [split]
 ''',
-        # every round counted on the original characters: the merges are never applied
-        '''def learn_merges(docs, num_merges):
-    uchars = sorted(set("".join(docs)))
-    token_lists = [[uchars.index(ch) for ch in doc] for doc in docs]
-    counts = bpe.count_pairs(token_lists)
-    ranked = sorted(counts, key=lambda p: (-counts[p], p))
-    return ranked[:num_merges]
+        # the empty text has no split, so nothing is ever completed
+        '''def splits(text, vocab):
+    if text == "":
+        return []
+    return [[token] + rest for token in vocab if text.startswith(token) for rest in splits(text[len(token):], vocab)]
 ''',
-        # characters in order of first appearance, not sorted
-        '''def learn_merges(docs, num_merges):
-    uchars = list(dict.fromkeys("".join(docs)))
-    token_lists = [[uchars.index(ch) for ch in doc] for doc in docs]
-    merges = []
-    for k in range(num_merges):
-        pair = bpe.most_frequent(bpe.count_pairs(token_lists))
-        token_lists = [bpe.merge(ids, pair, len(uchars) + k) for ids in token_lists]
-        merges.append(pair)
-    return merges
+        # the characters always allowed, even when they are not tokens of the vocabulary
+        '''def splits(text, vocab):
+    if text == "":
+        return [[]]
+    tokens = set(vocab) | {text[0]}
+    return [[token] + rest for token in tokens if text.startswith(token) for rest in splits(text[len(token):], vocab)]
 ''',
     ],
-    "ex12_5_loss_per_char": [
-        # per token: divided by the number of predictions
-        '''def loss_per_char(model, tokenizer, docs):
-    total_nll, total_predictions = 0.0, 0
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        total_nll -= log_probs[np.arange(len(tokens) - 1), tokens[1:]].sum()
-        total_predictions += len(tokens) - 1
-    return float(total_nll / total_predictions)
+    "ex12_5_exact_name_nll": [
+        # the losses of the splits added, not their probabilities
+        '''def exact_name_nll(model, tokenizer, name):
+    token_lists = [[tokenizer.BOS] + ids + [tokenizer.BOS] for ids in segmentations(name, tokenizer)]
+    return float(sequence_nll(model, token_lists).sum())
 ''',
-        # the closing BOS left out of the characters
-        '''def loss_per_char(model, tokenizer, docs):
-    total_nll, total_chars = 0.0, 0
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        total_nll -= log_probs[np.arange(len(tokens) - 1), tokens[1:]].sum()
-        total_chars += len(doc)
-    return float(total_nll / total_chars)
+        # the likeliest split only
+        '''def exact_name_nll(model, tokenizer, name):
+    token_lists = [[tokenizer.BOS] + ids + [tokenizer.BOS] for ids in segmentations(name, tokenizer)]
+    return float(sequence_nll(model, token_lists).min())
 ''',
-        # the mean over documents of each document's loss per character
-        '''def loss_per_char(model, tokenizer, docs):
-    per_doc = []
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        per_doc.append(-log_probs[np.arange(len(tokens) - 1), tokens[1:]].sum() / (len(doc) + 1))
-    return float(sum(per_doc) / len(per_doc))
+        # the encoder's split only (what evaluate scores)
+        '''def exact_name_nll(model, tokenizer, name):
+    return float(sequence_nll(model, [tokenizer.tokenize(name)])[0])
 ''',
-        # the prediction of the closing BOS left out
-        '''def loss_per_char(model, tokenizer, docs):
-    total_nll, total_chars = 0.0, 0
-    for doc in docs:
-        tokens = tokenizer.tokenize(doc)
-        logits = model(np.array([tokens[:-1]])).data[0]
-        log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        total_nll -= log_probs[np.arange(len(tokens) - 2), tokens[1:-1]].sum()
-        total_chars += len(doc) + 1
-    return float(total_nll / total_chars)
+        # the closing BOS left out: the name is never finished
+        '''def exact_name_nll(model, tokenizer, name):
+    token_lists = [[tokenizer.BOS] + ids for ids in segmentations(name, tokenizer)]
+    nll = sequence_nll(model, token_lists)
+    return float(-np.log(np.exp(-nll).sum()))
+''',
+        # the mean of the probabilities instead of their sum
+        '''def exact_name_nll(model, tokenizer, name):
+    token_lists = [[tokenizer.BOS] + ids + [tokenizer.BOS] for ids in segmentations(name, tokenizer)]
+    nll = sequence_nll(model, token_lists)
+    return float(-np.log(np.exp(-nll).mean()))
+''',
+    ],
+}
+
+HIDDEN_ONLY = {
+    "ex12_1_recount": [
+        # deletes the merged pair when it falls to 0, but not a neighbour pair that falls to 0 too
+        '''def recount(counts, ids, pair, new_id):
+    merged = bpe.merge(ids, pair, new_id)
+    counts.subtract(zip(ids, ids[1:]))
+    counts.update(zip(merged, merged[1:]))
+    if counts[pair] <= 0:
+        del counts[pair]
+    return merged
+''',
+    ],
+    "ex12_2_merge": [
+        # the text as characters: an id above 9 is two characters
+        '''def merge(ids, pair, new_id):
+    text = "".join(map(str, ids)).replace(f"{pair[0]}{pair[1]}", "#")
+    return [new_id if ch == "#" else int(ch) for ch in text]
+''',
+    ],
+    "ex12_3_encode_with_merges": [
+        # a character's id as its distance from 'a': right only when uchars is a, b, c, ... with no gap
+        '''def encode_with_merges(text, uchars, merges):
+    ids = [ord(ch) - ord("a") for ch in text]
+    for k, pair in enumerate(merges):
+        ids = bpe.merge(ids, pair, len(uchars) + k)
+    return ids
+''',
+    ],
+    "ex12_4_splits": [
+        # tokens of one or two characters only: the visible vocabularies have no longer ones
+        '''def splits(text, vocab):
+    if text == "":
+        return [[]]
+    return [[text[:n]] + rest for n in (1, 2) if len(text) >= n and text[:n] in vocab
+            for rest in splits(text[n:], vocab)]
+''',
+    ],
+    "ex12_5_exact_name_nll": [
+        # the sum of exp(-nll) as written: it underflows to 0 when every split is very unlikely
+        '''def exact_name_nll(model, tokenizer, name):
+    token_lists = [[tokenizer.BOS] + ids + [tokenizer.BOS] for ids in segmentations(name, tokenizer)]
+    nll = sequence_nll(model, token_lists)
+    with np.errstate(divide="ignore"):
+        return float(-np.log(np.exp(-nll).sum()))
 ''',
     ],
 }
