@@ -100,13 +100,14 @@ def pytest_collection_modifyitems(config, items):
     items[:] = long_tests_first(items)
 
 
-# ------------------------------------------------------------------ chapter 10 needs torch (an optional extra)
+# ------------------------------------------------------------------ chapters 10 and 14 need torch (an optional extra)
 #
 # `make test` installs torch first (make torch). Where it is absent anyway (plain pytest in the conda
-# environment, say), chapter 10's notebooks and exercise tests are skipped with the reason, and the run
-# ends by saying so; tests/test_torch_model.py skips itself with the same reason.
+# environment, say), chapters 10's and 14's notebooks and exercise tests are skipped with the reason, and
+# the run ends by saying so; tests/test_torch_model.py, test_torch_train.py and test_torch_cli.py skip
+# themselves with the same reason.
 NO_TORCH = "torch is not installed: make torch"
-TORCH_CHAPTER = "10_pytorch"
+TORCH_CHAPTERS = ("10_pytorch", "14_pytorch_at_scale")
 
 
 def torch_installed():
@@ -116,7 +117,7 @@ def torch_installed():
 
 
 def needs_torch(nodeid):
-    return TORCH_CHAPTER in nodeid
+    return any(chapter in nodeid for chapter in TORCH_CHAPTERS)
 
 
 def skip_torch_chapter_without_torch(items):
@@ -129,7 +130,7 @@ def skip_torch_chapter_without_torch(items):
 
 def pytest_terminal_summary(terminalreporter):
     if not torch_installed():
-        terminalreporter.write_line(f"chapter 10 (PyTorch) was skipped: {NO_TORCH}", yellow=True)
+        terminalreporter.write_line(f"chapters 10 and 14 (PyTorch) were skipped: {NO_TORCH}", yellow=True)
 
 
 def pytest_configure(config):
