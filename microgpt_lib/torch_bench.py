@@ -140,20 +140,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-def ddp_bench(steps=10, processes=2, out=print):
-    """The same total batch on `processes` processes against 1: seconds, names/s and the scaling efficiency."""
+def ddp_bench(steps=10, processes=2, rounds=3, out=print):
+    """The same total batch on `processes` processes against 1, in alternating rounds (the median of each):
+    seconds, names/s and the scaling efficiency."""
     me = [sys.executable, "-m", "microgpt_lib.torch_bench", "--worker", "--steps", str(steps)]
-    launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(processes),
-              "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
-    results = {}
-    for n, command in ((1, me), (processes, launch + me[1:])):
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-        if done.returncode != 0 or not lines:
-            raise RuntimeError(f"the {n}-process bench failed: {done.stderr.strip().splitlines()[-1:]}")
-        results[n] = json.loads(lines[-1])["seconds"]
+    times = {1: [], processes: []}
+    for _ in range(rounds):
+        launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(processes),
+                  "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
+        for n, command in ((1, me), (processes, launch + me[1:])):
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            if done.returncode != 0 or not lines:
+                raise RuntimeError(f"the {n}-process bench failed: {done.stderr.strip().splitlines()[-1:]}")
+            times[n].append(json.loads(lines[-1])["seconds"])
+    results = {n: statistics.median(seconds) for n, seconds in times.items()}
     batch_size = bt.PRESETS["big"]["batch_size"]
-    out(f"DistributedDataParallel (gloo, float32), batch {batch_size} in all, {steps} steps:")
+    out(f"DistributedDataParallel (gloo, float32), batch {batch_size} in all, {steps} steps, median of {rounds} rounds:")
     for n, seconds in results.items():
         out(f"  {n} process{'es' if n > 1 else '  '}: {seconds / steps * 1000:7.1f} ms/step, "
             f"{steps * batch_size / seconds:6.0f} names/s")
