@@ -114,7 +114,7 @@ def agree(flag, run):
     """True on every process if it is True on any: all of them stop at the same step, or none."""
     if run.world_size == 1:
         return bool(flag)
-    value = torch.tensor([1.0 if flag else 0.0])
+    value = torch.tensor([1.0 if flag else 0.0], device=message_device(run))
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
 
@@ -123,9 +123,14 @@ def all_sum(values, run):
     """The sum over every process of a float64 vector (here: summed losses and character counts)."""
     if run.world_size == 1:
         return values
-    tensor = torch.tensor(values, dtype=torch.float64)
+    tensor = torch.tensor(values, dtype=torch.float64, device=message_device(run))
     dist.all_reduce(tensor)
     return tensor.tolist()
+
+
+def message_device(run):
+    """Where the processes' small messages live: NCCL sends only GPU tensors, gloo CPU ones."""
+    return next(run.model.parameters()).device if run.device == "cuda" else torch.device("cpu")
 
 
 def share(items, rank, world_size):

@@ -110,3 +110,12 @@ def test_two_processes_train_as_one_with_the_whole_batch_and_resume_in_one(torch
     assert final.step == 40
     np.testing.assert_allclose(final.model.flat, one.model.flat, rtol=0, atol=1e-12)
     assert resumed.stdout.splitlines()[-1] == f"val loss: {one.val_history[-1][1]:.4f}"
+
+
+def test_no_module_but_torch_model_and_torch_train_imports_torch():
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import microgpt_lib.cli, microgpt_lib.cli_train, microgpt_lib.cli_torch, microgpt_lib.torch_bench\n"
+            "from microgpt_lib.checks import ch14\n"
+            "print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.stdout == "ok\n", result.stderr
