@@ -9,7 +9,9 @@ resumes the run, under torchrun or in one process: the checkpoint is the numpy e
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
+import time
 
 from .cli_train import (Progress, Saves, after_training_note, print_resume_hint, report_cut_names, run_words,
                         saved_line, build_tokenizer)
@@ -27,10 +29,30 @@ def run_torch(args, stop):
         if rank != 0:  # rank 0 alone prints
             quiet.enter_context(contextlib.redirect_stdout(devnull))
             quiet.enter_context(contextlib.redirect_stderr(devnull))
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            one_stop_per_ctrl_c(stop)
         try:
             return train_torch(args, stop, bt, tt)
         finally:
             tt.distributed_teardown()
+
+
+def one_stop_per_ctrl_c(stop, seconds=2.0):
+    """Under torchrun a Ctrl-C reaches every process twice, from the terminal and passed on by torchrun: count
+    the signals that come within `seconds` of the last one as one (a second Ctrl-C after that still quits at once)."""
+    last = [-float("inf")]
+
+    def handler(signum, frame):
+        now = time.monotonic()
+        if now - last[0] >= seconds:
+            last[0] = now
+            stop._handler(signum, frame)
+
+    for signum in stop.NAMES:
+        try:
+            signal.signal(signum, handler)
+        except (ValueError, OSError):  # not the main thread
+            pass
 
 
 def train_torch(args, stop, bt, tt):
