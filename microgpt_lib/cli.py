@@ -296,7 +296,8 @@ def run_bench(args):
         from .torch_bench import ddp_bench, engines_bench
 
         engines_bench(args.steps, compile=args.compile)
-        return ddp_bench(args.steps) and None
+        ddp_bench(args.steps)
+        return None
     names = ENGINES if args.engine == "all" else (args.engine,)
     rng = random.Random(42)
     docs = shuffled(load_docs(), rng)
