@@ -34,6 +34,7 @@ KNOWN_SLOW_NOTEBOOKS = (
     "notebooks/12_bpe.ipynb",  # about 45 s: trains four small models
     "notebooks/10_pytorch.ipynb",  # about 35 s
     "notebooks/11_scaling_up.ipynb",  # about 25 s
+    "notebooks/14_pytorch_at_scale.ipynb",  # about 30 s: times the engines, starts 2 processes with torchrun
 )
 
 
@@ -100,13 +101,14 @@ def pytest_collection_modifyitems(config, items):
     items[:] = long_tests_first(items)
 
 
-# ------------------------------------------------------------------ chapter 10 needs torch (an optional extra)
+# ------------------------------------------------------------------ chapters 10 and 14 need torch (an optional extra)
 #
 # `make test` installs torch first (make torch). Where it is absent anyway (plain pytest in the conda
-# environment, say), chapter 10's notebooks and exercise tests are skipped with the reason, and the run
-# ends by saying so; tests/test_torch_model.py skips itself with the same reason.
+# environment, say), chapters 10's and 14's notebooks and exercise tests are skipped with the reason, and
+# the run ends by saying so; tests/test_torch_model.py, test_torch_train.py and test_torch_cli.py skip
+# themselves with the same reason.
 NO_TORCH = "torch is not installed: make torch"
-TORCH_CHAPTER = "10_pytorch"
+TORCH_CHAPTERS = ("10_pytorch", "14_pytorch_at_scale")
 
 
 def torch_installed():
@@ -116,7 +118,7 @@ def torch_installed():
 
 
 def needs_torch(nodeid):
-    return TORCH_CHAPTER in nodeid
+    return any(chapter in nodeid for chapter in TORCH_CHAPTERS)
 
 
 def skip_torch_chapter_without_torch(items):
@@ -129,7 +131,7 @@ def skip_torch_chapter_without_torch(items):
 
 def pytest_terminal_summary(terminalreporter):
     if not torch_installed():
-        terminalreporter.write_line(f"chapter 10 (PyTorch) was skipped: {NO_TORCH}", yellow=True)
+        terminalreporter.write_line(f"chapters 10 and 14 (PyTorch) were skipped: {NO_TORCH}", yellow=True)
 
 
 def pytest_configure(config):

@@ -82,9 +82,11 @@ def build_parser():
     tunable(t, "--lr", float, "Adam's learning rate at step 1 (after the warm-up), decaying linearly to 0")
     tunable(t, "--beta1", float, "Adam's decay of the mean gradient")
     tunable(t, "--beta2", float, "Adam's decay of the mean squared gradient")
-    t.add_argument("--engine", choices=ENGINES, default=None,
-                   help="scalar: the chapters' Value graph; fused: fewer, bigger Value nodes; numpy: arrays (chapter 09); manual: "
-                   "arrays, every backward by hand (chapter 09b). All four print the same run. Batched runs use numpy (default: scalar, or numpy when batched)")
+    t.add_argument("--engine", choices=ENGINES + ("torch",), default=None,
+                   help="scalar: the chapters' Value graph; fused: fewer, bigger Value nodes; numpy: arrays (chapter 09); "
+                   "manual: arrays, every backward by hand (chapter 09b). All four print the same run. Batched runs use "
+                   "numpy (default: scalar, or numpy when batched); torch: a batched run on PyTorch (chapter 14; also "
+                   "under torchrun)")
     add_sampling_args(t)
     t.add_argument("--save", metavar="PATH", help="write a checkpoint here after training (batched: also every --save-every "
                    "steps, on Ctrl-C, and the best validation weights beside it as NAME.best.json)")
@@ -104,6 +106,7 @@ def build_parser():
                          help="char: one token per character; bpe: byte-pair encoding learnt from the training names (chapter 12)")
     batched.add_argument("--vocab-size", type=int, default=None,
                          help="with --tokenizer bpe: tokens in all (characters + merges + BOS) (default: 128)")
+    add_torch_args(t)
 
     s = commands.add_parser("sample", help="sample names from a saved checkpoint", formatter_class=defaults, allow_abbrev=False)
     s.add_argument("--checkpoint", required=True, metavar="PATH", help="a file written by train --save")
@@ -120,7 +123,11 @@ def build_parser():
     b = commands.add_parser("bench", help="time training steps of each engine at the default settings", formatter_class=defaults,
                             allow_abbrev=False)
     b.add_argument("--steps", type=int, default=10, help="steps to time per engine (the numpy engine repeats them 10 times)")
-    b.add_argument("--engine", choices=ENGINES + ("all",), default="all", help="which engine to time")
+    b.add_argument("--engine", choices=ENGINES + ("all", "torch"), default="all", help="which engine to time; torch: "
+                   "names and tokens per second of the torch engine against numpy on the --preset big model, and "
+                   "DistributedDataParallel on 2 processes against 1 (chapter 14)")
+    b.add_argument("--compile", action="store_true", help="with --engine torch: also time float32 under torch.compile "
+                   "(compiling takes a minute or more)")
     return parser
 
 
@@ -164,10 +171,36 @@ def resolve_train_args(args):
         else:
             setattr(args, key, preset.get(key, default))
             args.source[key] = f"{key} {getattr(args, key)} (from --preset {args.preset})" if key in preset else f"{flag} {getattr(args, key)}"
-    if args.batched and args.engine not in (None, "numpy"):
-        raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine}")
+    args.batched = args.batched or args.engine == "torch"  # the torch engine trains batches only
+    if args.batched and args.engine not in (None, "numpy", "torch"):
+        raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine} (or on PyTorch: --engine torch)")
+    check_torch_args(args)
     args.engine = args.engine or ("numpy" if args.batched else "scalar")
     return args
+
+
+def add_torch_args(parser):
+    """--device, --dtype and --compile: how the torch engine computes (chapter 14)."""
+    group = parser.add_argument_group("the torch engine (chapter 14; with --engine torch)")
+    group.add_argument("--device", choices=("cpu", "cuda", "mps"), default=None,
+                       help="where to compute (default: the best present: cuda, then mps, then cpu)")
+    group.add_argument("--dtype", choices=("float64", "float32", "bfloat16"), default=None,
+                       help="the precision: float64 prints the numpy engine's numbers; float32 and bfloat16 "
+                       "(mixed precision) are faster (default: float64 on cpu, float32 on a GPU)")
+    group.add_argument("--compile", action="store_true", help="compile the model with torch.compile (needs a C compiler)")
+
+
+def check_torch_args(args):
+    """--device, --dtype and --compile belong to --engine torch, which needs PyTorch installed."""
+    given = [f"--{k}" for k in ("device", "dtype") if getattr(args, k) is not None] + ["--compile"] * args.compile
+    if given and args.engine != "torch":
+        raise ValueError(f"{' and '.join(given)} set how the torch engine computes: add --engine torch, or leave them out")
+    if args.engine == "torch":
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise ValueError("--engine torch needs PyTorch, which is not installed: run `make torch`, or "
+                             "`pip install torch --index-url https://download.pytorch.org/whl/cpu` (the CPU build)")
 
 
 def check_train_args(args):
@@ -264,6 +297,13 @@ def run_bench(args):
     """Median seconds per training step (forward, backward, Adam) of each engine, side by side in one run."""
     if args.steps < 1:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    if args.engine == "torch":
+        check_torch_args(SimpleNamespace(engine="torch", device=None, dtype=None, compile=False))
+        from .torch_bench import ddp_bench, engines_bench
+
+        engines_bench(args.steps, compile=args.compile)
+        ddp_bench(args.steps)
+        return None
     names = ENGINES if args.engine == "all" else (args.engine,)
     rng = random.Random(42)
     docs = shuffled(load_docs(), rng)

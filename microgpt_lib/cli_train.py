@@ -159,15 +159,18 @@ def run_train(args):
     """Train as `args` (checked by `cli.check_train_args`) say; the exit status."""
     from .batch_train import best_path
 
+    batched = run_batched
+    if args.engine == "torch":  # chapter 14: PyTorch, perhaps one of several processes under torchrun
+        from .cli_torch import run_torch as batched
     with StopSignals() as stop:
-        if not args.save:
-            return (run_batched if args.batched else run_plain)(args, stop)
+        if not args.save or os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 alone locks and saves
+            return (batched if args.batched else run_plain)(args, stop)
         check_writable(args.save)
         with SaveLock(args.save):
             for name in remove_stale_temporaries(args.save, best_path(args.save)):
                 print(f"removed {name}, left behind by a save that was stopped half way", file=sys.stderr)
             check_overwrite(args.save, args.resume, args.overwrite, resume_command)
-            return (run_batched if args.batched else run_plain)(args, stop)
+            return (batched if args.batched else run_plain)(args, stop)
 
 
 def run_plain(args, stop):

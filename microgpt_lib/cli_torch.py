@@ -1,0 +1,126 @@
+"""`train --engine torch` (chapter 14): chapter 11's batched run on PyTorch, printed as the numpy engine prints it.
+
+Alone, or as one of the processes `torchrun --nproc-per-node N -m microgpt_lib train --engine torch ...` starts:
+then every process trains its share of each batch, and rank 0 alone prints, saves and samples (the other
+processes' output goes nowhere; torchrun reports a process that fails). Ctrl-C or SIGTERM stops every
+process at the same step boundary (they agree on it by an all-reduce), rank 0 saves, and the printed command
+resumes the run, under torchrun or in one process: the checkpoint is the numpy engine's.
+"""
+import contextlib
+import dataclasses
+import os
+import signal
+import sys
+import time
+
+from .cli_train import (Progress, Saves, after_training_note, print_resume_hint, report_cut_names, run_words,
+                        saved_line, build_tokenizer)
+from .data import load_docs, split_docs
+from .model import GPTConfig
+
+
+def run_torch(args, stop):
+    """The batched run of `cli_train.run_batched`, on torch_train; the exit status (None: finished)."""
+    from . import batch_train as bt
+    from . import torch_train as tt
+
+    rank = int(os.environ.get("RANK", "0"))
+    with open(os.devnull, "w") as devnull, contextlib.ExitStack() as quiet:
+        if rank != 0:  # rank 0 alone prints
+            quiet.enter_context(contextlib.redirect_stdout(devnull))
+            quiet.enter_context(contextlib.redirect_stderr(devnull))
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            one_stop_per_ctrl_c(stop)
+        try:
+            return train_torch(args, stop, bt, tt)
+        finally:
+            tt.distributed_teardown()
+
+
+def one_stop_per_ctrl_c(stop, seconds=2.0):
+    """Under torchrun a Ctrl-C reaches every process twice, from the terminal and passed on by torchrun: count
+    the signals that come within `seconds` of the last one as one (a second Ctrl-C after that still quits at once)."""
+    last = [-float("inf")]
+
+    def handler(signum, frame):
+        now = time.monotonic()
+        if now - last[0] >= seconds:
+            last[0] = now
+            stop._handler(signum, frame)
+
+    for signum in stop.NAMES:
+        try:
+            signal.signal(signum, handler)
+        except (ValueError, OSError):  # not the main thread
+            pass
+
+
+def train_torch(args, stop, bt, tt):
+    from .cli import print_samples
+    from .numpy_model import sample_names as numpy_sample_names
+
+    config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
+                          beta1=args.beta1, beta2=args.beta2, weight_decay=args.weight_decay, seed=args.seed,
+                          eval_every=args.eval_every, save_every=args.save_every)
+    split = split_docs(load_docs(args.data))
+    if args.batch_size > len(split.train):
+        raise ValueError(f"--batch-size {args.batch_size} is more than the {len(split.train)} training names; "
+                         f"use at most {len(split.train)}")
+    tokenizer = build_tokenizer(args, split)
+    gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+    too_long = [doc for doc in split.val + split.test if len(tokenizer.tokenize(doc)) - 1 > gpt_config.block_size]
+    if too_long:
+        raise ValueError(f"{len(too_long)} held-out documents need more than --block-size {gpt_config.block_size} "
+                         f"predictions (e.g. {too_long[0]!r}); raise --block-size")
+    device = args.device or tt.best_device()
+    how = dict(device=device, dtype=args.dtype or tt.default_dtype(device), compile=args.compile)
+    if args.resume:
+        run = tt.resume_run(args.resume, gpt_config, config, tokenizer, split.train, **how)
+    else:
+        run = tt.start_run(gpt_config, config, **how)
+    run.command = run_words(args.argv)
+    print(f"num docs: {len(split.train)} train, {len(split.val)} val, {len(split.test)} test")
+    print(f"vocab size: {tokenizer.vocab_size}")
+    print(f"num params: {run.num_params}")
+    print(f"settings: {', '.join(f'{k}={v}' for k, v in dataclasses.asdict(gpt_config).items() if k != 'vocab_size')}, "
+          f"{', '.join(f'{k}={v}' for k, v in dataclasses.asdict(config).items())}")
+    processes = f", {run.world_size} processes of {share_sizes(config.batch_size, run.world_size)} names" if run.world_size > 1 else ""
+    print(f"engine: torch {tt.torch.__version__} on {run.device}, {run.dtype}{', compiled' if args.compile else ''}, "
+          f"{threads(tt.torch.get_num_threads())}{processes}")
+    if args.resume:
+        print(f"resuming after step {run.step} from {args.resume}")
+    report_cut_names(split.train, tokenizer, gpt_config.block_size)
+    start_step, saves = run.step, Saves(args)
+    best = bt.best_path(args.save) if args.save else None
+    stop.training = True
+    try:
+        tt.train_run(run, tokenizer, split.train, split.val, save_path=args.save, callback=Progress(run),
+                     should_stop=lambda: stop.requested, on_save=saves.record)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        print(saves.stopped_at_once(stop, run.step, config.num_steps, start_step, best), file=sys.stderr)
+        return stop.status
+    if run.step < config.num_steps:
+        if not args.save:
+            print(f"{stop.name}: interrupted after step {run.step} of {config.num_steps}; nothing saved "
+                  "(give --save PATH to keep a run)", file=sys.stderr)
+            return stop.status
+        stop.saving = True
+        tt.save_run(args.save, run, tokenizer, split.train)
+        print_resume_hint(args, run.step, config.num_steps, stop)
+        return stop.status
+    stop.training, stop.note = False, after_training_note(args)
+    if args.save:
+        print(saved_line(args, saves, run, start_step, best))
+    # the same names as the numpy engine's run: its model, the same generator
+    print_samples(tt.to_numpy_run(run).model, tokenizer, run.rng, args.num_samples, args.temperature, numpy_sample_names)
+    print(f"val loss: {run.val_history[-1][1]:.4f}")
+
+
+def share_sizes(batch_size, world_size):
+    sizes = sorted({batch_size * (r + 1) // world_size - batch_size * r // world_size for r in range(world_size)})
+    return " or ".join(map(str, sizes))
+
+
+def threads(n):
+    return f"{n} thread{'s' if n != 1 else ''}"

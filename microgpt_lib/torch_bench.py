@@ -1,0 +1,183 @@
+"""`bench --engine torch` (chapter 14): training throughput of the torch engine against the NumPy engine.
+
+Names per second and tokens per second (real predictions, padding not counted) on the `--preset big`
+model and batch, every engine on the same batches, in rounds that alternate the engines (so a machine
+that gets busier slows them all alike); the median round of each. Then DistributedDataParallel: the same
+total batch on 2 processes (torchrun, gloo) against 1 process, and the scaling efficiency
+(throughput with 2 / (2 x throughput with 1): 100% is perfect, 50% is no gain at all).
+
+`python -m microgpt_lib.torch_bench --worker` is one such process (what torchrun starts).
+"""
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from . import batch_train as bt
+from .data import load_docs, split_docs
+from .model import GPTConfig
+from .tokenizer import Tokenizer
+
+BIG = {k: v for k, v in bt.PRESETS["big"].items() if k in ("n_embd", "n_head", "n_layer", "block_size")}
+
+
+def setup(steps, seed=0):
+    """The big preset's model and run settings, the tokenizer, and `steps` batches of training names."""
+    split = split_docs(load_docs())
+    tokenizer = Tokenizer(sorted(set("".join(split.train + split.val + split.test))))
+    gpt_config = GPTConfig(tokenizer.vocab_size, **BIG)
+    preset = bt.PRESETS["big"]
+    config = bt.RunConfig(num_steps=10_000, batch_size=preset["batch_size"], lr=preset["lr"], warmup_steps=preset["warmup_steps"],
+                          beta1=preset["beta1"], beta2=preset["beta2"], weight_decay=preset["weight_decay"])
+    rng = random.Random(seed)
+    batches = [[split.train[i] for i in rng.sample(range(len(split.train)), config.batch_size)] for _ in range(steps)]
+    return gpt_config, config, tokenizer, batches
+
+
+def real_tokens(tokenizer, batches, block_size):
+    return sum(min(block_size, len(tokenizer.tokenize(doc)) - 1) for batch in batches for doc in batch)
+
+
+def numpy_stepper(gpt_config, config, tokenizer):
+    run = bt.start_run(gpt_config, config)
+
+    def step(batch):
+        loss = bt.masked_loss(run.model, [tokenizer.tokenize(doc) for doc in batch])
+        loss.backward()
+        run.optimizer.step(run.step)
+        run.step += 1
+
+    return step
+
+
+def torch_stepper(gpt_config, config, tokenizer, dtype, compile=False):
+    from . import torch_train as tt
+
+    run = tt.start_run(gpt_config, config, "cpu", dtype, compile=compile)
+
+    def step(batch):
+        tt.train_step(run, tokenizer, batch)
+        run.step += 1
+
+    return step
+
+
+def time_steps(step, batches):
+    start = time.perf_counter()
+    for batch in batches:
+        step(batch)
+    return time.perf_counter() - start
+
+
+def compile_works():
+    """None if torch.compile trains here, else why not (one line)."""
+    import torch
+
+    try:
+        f = torch.compile(lambda x: (x * x).sum())
+        f(torch.ones(3, requires_grad=True)).backward()
+        return None
+    except Exception as err:  # no C compiler, an unsupported Python, ...: say so and carry on
+        return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:160]
+
+
+def engines_bench(steps=10, rounds=3, compile=False, out=print):
+    """Names and tokens per second of numpy and torch (float64, float32, bfloat16, float32 compiled)."""
+    import torch
+
+    gpt_config, config, tokenizer, batches = setup(steps)
+    tokens = real_tokens(tokenizer, batches, gpt_config.block_size)
+    steppers = {"numpy float64": numpy_stepper(gpt_config, config, tokenizer)}
+    for dtype in ("float64", "float32", "bfloat16"):
+        steppers[f"torch {dtype}"] = torch_stepper(gpt_config, config, tokenizer, dtype)
+    why_not = compile_works() if compile else "not asked (add --compile)"
+    if why_not is None:
+        steppers["torch float32 compiled"] = torch_stepper(gpt_config, config, tokenizer, "float32", compile=True)
+    for step in steppers.values():  # warm-up: first calls allocate, and compile
+        time_steps(step, batches[:2])
+    seconds = {name: [] for name in steppers}
+    for _ in range(rounds):
+        for name, step in steppers.items():
+            seconds[name].append(time_steps(step, batches))
+    out(f"training throughput, --preset big model ({', '.join(f'{k}={v}' for k, v in BIG.items())}), "
+        f"batch {config.batch_size}, {steps} steps x {rounds} rounds, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} thread(s), {os.cpu_count()} cores")
+    out(f"{'engine':24s} {'names/s':>9s} {'tokens/s':>9s} {'vs numpy':>9s}")
+    result = {}
+    for name, times in seconds.items():
+        median = statistics.median(times)
+        result[name] = {"names_per_s": steps * config.batch_size / median, "tokens_per_s": tokens / median}
+        ratio = statistics.median(seconds["numpy float64"]) / median
+        out(f"{name:24s} {result[name]['names_per_s']:9.0f} {result[name]['tokens_per_s']:9.0f} {ratio:8.1f}x")
+    if why_not is not None:
+        out(f"torch.compile not measured: {why_not}")
+    return result
+
+
+def worker(steps):
+    """One process of the DDP bench (alone, or one of torchrun's): seconds for `steps` steps; rank 0 prints them."""
+    from . import torch_train as tt
+
+    gpt_config, config, tokenizer, batches = setup(steps + 2)
+    run = tt.start_run(gpt_config, config, "cpu", "float32")
+    for batch in batches[:2]:
+        tt.train_step(run, tokenizer, batch)
+    tt.agree(False, run)  # start the clock together
+    seconds = time_steps(lambda batch: tt.train_step(run, tokenizer, batch), batches[2:])
+    if run.rank == 0:
+        print(json.dumps({"world_size": run.world_size, "seconds": seconds}), flush=True)
+    tt.distributed_teardown()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ddp_bench(steps=10, processes=2, rounds=3, out=print):
+    """The same total batch on `processes` processes against 1, in alternating rounds (the median of each):
+    seconds, names/s and the scaling efficiency."""
+    me = [sys.executable, "-m", "microgpt_lib.torch_bench", "--worker", "--steps", str(steps)]
+    times = {1: [], processes: []}
+    for _ in range(rounds):
+        launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(processes),
+                  "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
+        for n, command in ((1, me), (processes, launch + me[1:])):
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            if done.returncode != 0 or not lines:
+                raise RuntimeError(f"the {n}-process bench failed: {done.stderr.strip().splitlines()[-1:]}")
+            times[n].append(json.loads(lines[-1])["seconds"])
+    results = {n: statistics.median(seconds) for n, seconds in times.items()}
+    batch_size = bt.PRESETS["big"]["batch_size"]
+    out(f"DistributedDataParallel (gloo, float32), batch {batch_size} in all, {steps} steps, median of {rounds} rounds:")
+    for n, seconds in results.items():
+        out(f"  {n} process{'es' if n > 1 else '  '}: {seconds / steps * 1000:7.1f} ms/step, "
+            f"{steps * batch_size / seconds:6.0f} names/s")
+    efficiency = results[1] / (processes * results[processes])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    out(f"scaling efficiency: {100 * efficiency:.0f}% (speed-up {results[1] / results[processes]:.2f}x on {processes} "
+        f"processes; {os.cpu_count()} cores, load average {load:.1f} when it ended)")
+    return efficiency
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m microgpt_lib.torch_bench")
+    parser.add_argument("--worker", action="store_true", help="be one process of the DDP bench")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--compile", action="store_true")
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.steps)
+    engines_bench(args.steps, compile=args.compile)
+    ddp_bench(args.steps)
+
+
+if __name__ == "__main__":
+    main()

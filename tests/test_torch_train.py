@@ -1,0 +1,101 @@
+"""Chapter 14's torch engine against chapter 11's NumPy engine: the same losses, the same checkpoints, exact resume.
+
+Without torch every test here is skipped with the reason.
+"""
+import numpy as np
+import pytest
+
+from microgpt_lib import batch_train as bt
+from microgpt_lib.checkpoint import load_checkpoint
+from microgpt_lib.data import load_docs, split_docs
+from microgpt_lib.model import GPTConfig
+from microgpt_lib.tokenizer import Tokenizer
+
+NO_TORCH = "torch is not installed: make torch"
+SPLIT = split_docs(load_docs())
+TOKENIZER = Tokenizer(sorted(set("".join(SPLIT.train + SPLIT.val + SPLIT.test))))
+TRAIN, VAL = SPLIT.train, SPLIT.val[:100]
+SMALL = GPTConfig(TOKENIZER.vocab_size, n_embd=16, n_head=4, n_layer=2, block_size=16)
+CONFIG = bt.RunConfig(num_steps=50, batch_size=16, lr=0.01, warmup_steps=5, weight_decay=0.1, eval_every=20, seed=3)
+
+
+@pytest.fixture(scope="module")
+def tt():
+    pytest.importorskip("torch", reason=NO_TORCH)
+    from microgpt_lib import torch_train
+
+    return torch_train
+
+
+@pytest.fixture(scope="module")
+def numpy_run():
+    return bt.train_run(bt.start_run(SMALL, CONFIG), TOKENIZER, TRAIN, VAL)
+
+
+def test_float64_on_the_cpu_prints_the_numpy_engines_losses(tt, numpy_run):
+    run = tt.train_run(tt.start_run(SMALL, CONFIG, "cpu", "float64"), TOKENIZER, TRAIN, VAL)
+    assert len(run.loss_history) == 50
+    np.testing.assert_allclose(run.loss_history, numpy_run.loss_history, rtol=0, atol=1e-9)
+    assert [s for s, _ in run.val_history] == [20, 40, 50]
+    np.testing.assert_allclose([v for _, v in run.val_history], [v for _, v in numpy_run.val_history], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(tt.to_numpy_run(run).model.flat, numpy_run.model.flat, rtol=0, atol=1e-9)
+    assert run.loss_history[-1] < run.loss_history[0] - 0.5  # it learnt something
+
+
+def test_float32_and_bfloat16_reach_about_the_same_loss(tt, numpy_run):
+    for dtype, tol in (("float32", 1e-4), ("bfloat16", 0.05)):
+        run = tt.train_run(tt.start_run(SMALL, CONFIG, "cpu", dtype), TOKENIZER, TRAIN, VAL)
+        assert abs(run.val_history[-1][1] - numpy_run.val_history[-1][1]) < tol, dtype
+        assert next(run.model.parameters()).dtype.is_floating_point
+
+
+def test_interrupted_saved_and_resumed_on_either_engine_ends_with_the_same_weights(tt, tmp_path):
+    config = bt.RunConfig(num_steps=12, batch_size=8, lr=0.01, warmup_steps=2, weight_decay=0.1, eval_every=4, seed=5,
+                          pool_batches=3)
+    straight = tt.train_run(tt.start_run(SMALL, config, "cpu"), TOKENIZER, TRAIN, VAL)
+    half = tt.start_run(SMALL, config, "cpu")
+    tt.train_run(half, TOKENIZER, TRAIN, VAL, should_stop=lambda: half.step >= 7)
+    assert half.step == 7 and half.pending  # a pool of batches half used: saved too
+    tt.save_run(tmp_path / "run.json", half, TOKENIZER, TRAIN)
+    resumed = tt.train_run(tt.resume_run(tmp_path / "run.json", SMALL, config, TOKENIZER, TRAIN, "cpu"), TOKENIZER, TRAIN, VAL)
+    flat = tt.to_numpy_run(straight).model.flat
+    np.testing.assert_array_equal(tt.to_numpy_run(resumed).model.flat, flat)  # exact: same arithmetic, same order
+    assert resumed.loss_history == straight.loss_history and resumed.val_history == straight.val_history
+    on_numpy = bt.train_run(bt.resume_run(tmp_path / "run.json", SMALL, config, TOKENIZER, TRAIN), TOKENIZER, TRAIN, VAL)
+    np.testing.assert_allclose(on_numpy.model.flat, flat, rtol=0, atol=1e-12)  # the checkpoint is the NumPy engine's
+
+
+def test_the_checkpoint_is_version_2_in_numpygpts_layout(tt, tmp_path):
+    run = tt.train_run(tt.start_run(SMALL, bt.RunConfig(num_steps=3, batch_size=4, eval_every=3), "cpu"),
+                       TOKENIZER, TRAIN, VAL, save_path=tmp_path / "run.json")
+    saved = load_checkpoint(tmp_path / "run.json", engine="numpy")
+    np.testing.assert_array_equal(saved.model.flat, tt.to_numpy_run(run).model.flat)
+    assert saved.step == 3 and saved.extra["val_history"] == run.val_history
+    assert abs(bt.evaluate(saved.model, TOKENIZER, VAL) - run.val_history[-1][1]) < 1e-12
+    assert (tmp_path / "run.best.json").is_file()
+
+
+def test_devices_absent_or_wrong_say_what_to_use(tt):
+    import torch
+
+    with pytest.raises(ValueError, match="device must be one of cpu, cuda, mps"):
+        tt.check_device("tpu", "float32")
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        tt.check_device("cpu", "float16")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="--device cuda: no CUDA GPU.*use --device cpu"):
+            tt.check_device("cuda", "float32")
+    with pytest.raises(ValueError, match="mps"):
+        tt.check_device("mps", "float64")
+
+
+@pytest.mark.parametrize("device", ["cuda", "mps"])
+def test_a_gpu_run_agrees_with_the_cpu_in_float32(tt, device):
+    import torch
+
+    if tt.best_device() == "cpu" or (device == "cuda") != torch.cuda.is_available():
+        pytest.skip(f"no {device} device on this machine (PyTorch {torch.__version__}): the {device} path is untested here")
+    config = bt.RunConfig(num_steps=10, batch_size=8, eval_every=10)
+    cpu = tt.train_run(tt.start_run(SMALL, config, "cpu", "float32"), TOKENIZER, TRAIN, VAL)
+    gpu = tt.train_run(tt.start_run(SMALL, config, device, "float32"), TOKENIZER, TRAIN, VAL)
+    np.testing.assert_allclose(gpu.loss_history, cpu.loss_history, rtol=0, atol=1e-4)
