@@ -165,11 +165,15 @@ def check_checkpoint_diff(checkpoint_diff, cases=None):
 
 
 def cli_lines(argv):
-    """What `python -m microgpt_lib` prints for `argv`, as lines."""
+    """What `python -m microgpt_lib` prints for `argv` on stdout, as lines.
+
+    Its notes on stderr (names longer than the block, say) are kept out of the check's own stderr,
+    which nbgrader would score as zero.
+    """
     from ..cli import main
 
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         main(argv)
     return out.getvalue().splitlines()
 
