@@ -27,7 +27,7 @@ def gelu(x):
     d/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) du/dx, with du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
     """
     xd = x.data
-    t = np.tanh(GELU_C * (xd + 0.044715 * xd**3))
+    t = np.tanh(GELU_C * (xd + 0.044715 * xd * xd * xd))
     local = 0.5 * (1.0 + t) + 0.5 * xd * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * xd * xd)
     return Tensor(0.5 * xd * (1.0 + t), (x,), lambda g: (g * local,), "gelu")
 
