@@ -210,5 +210,10 @@ def test_presets_split_into_the_two_configs():
     model_settings, run_settings = modern.split_settings(modern.MAKEMORE)
     assert modern.ModernConfig(vocab_size=27, **model_settings).activation == "gelu"
     assert modern.ModernRunConfig(**run_settings).schedule == "constant"
+    for name, preset in modern.PRESETS.items():  # every preset builds, and its warm-up fits its steps
+        model_settings, run_settings = modern.split_settings(preset)
+        model = modern.ModernGPT(modern.ModernConfig(vocab_size=27, **model_settings), random.Random(0))
+        modern.ModernAdam(model, modern.ModernRunConfig(**run_settings))
+    assert {k: v for k, v in modern.MODERN.items() if modern.BIG.get(k) != v} == modern.MODERN_CHANGES
     with pytest.raises(ValueError, match="unknown settings"):
         modern.split_settings({"n_embed": 64})
