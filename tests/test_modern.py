@@ -217,3 +217,19 @@ def test_presets_split_into_the_two_configs():
     assert {k: v for k, v in modern.MODERN.items() if modern.BIG.get(k) != v} == modern.MODERN_CHANGES
     with pytest.raises(ValueError, match="unknown settings"):
         modern.split_settings({"n_embed": 64})
+
+
+def test_a_saved_dropout_run_resumes_exactly(tmp_path):
+    model_config = modern.ModernConfig(**SMALL, dropout=0.2, position="rope", activation="relu2")
+    config = run_config(schedule="cosine", clip_norm=0.5, weight_decay=0.1, decay="matrices")
+    whole = bt.train_run(modern.start_run(model_config, config), TOKENIZER, NAMES[:9], NAMES[9:])
+    stopped = modern.start_run(model_config, config)
+    bt.train_run(stopped, TOKENIZER, NAMES[:9], NAMES[9:], should_stop=lambda: stopped.step == 5)
+    path = tmp_path / "run.json"
+    bt.save_run(path, stopped, TOKENIZER, NAMES[:9])
+    resumed = bt.train_run(modern.resume_run(path, model_config, config, TOKENIZER, NAMES[:9]), TOKENIZER,
+                           NAMES[:9], NAMES[9:])
+    assert resumed.step == 8 and np.array_equal(resumed.model.flat, whole.model.flat)
+    assert resumed.val_history == whole.val_history
+    with pytest.raises(ValueError, match=r"it was trained with dropout=0.2 \(this run: 0.1\)"):
+        modern.resume_run(path, dataclasses.replace(model_config, dropout=0.1), config, TOKENIZER, NAMES[:9])
