@@ -52,6 +52,12 @@ VARIANTS = {
     "makemore": {k: v for k, v in modern.MAKEMORE.items() if BASE.get(k) != v},
 }
 
+# the second look (--long): the short budget's winners again, at the final table's budget, validation only
+LONG_VARIANTS = {
+    "relu2": VARIANTS["relu2"],
+    "relu2 + wide 96x2": {**VARIANTS["relu2"], **VARIANTS["wide 96x2"]},
+}
+
 # changes to the optimizer's numbers only: the same arithmetic per step as the baseline, so their time
 # ratio is 1 by construction (timed, they differ from the baseline's only by the machine's noise)
 SAME_COST = ("cosine", "wsd", "decay matrices")
@@ -106,7 +112,8 @@ def train_one(job):
     """One run to the end: its settings, steps, seconds and losses (the test split only if asked)."""
     name, changes, num_steps, seed, with_test = job
     split, tokenizer = data()
-    run, settings = build(changes, num_steps, seed, tokenizer, evaluations=10 if with_test else 1)
+    # an evaluation costs about 100 steps: one at the end of a short run, ten along a long one
+    run, settings = build(changes, num_steps, seed, tokenizer, evaluations=10 if num_steps > 1000 else 1)
     bt.train_run(run, tokenizer, split.train, split.val)
     result = dict(name=name, seed=seed, steps=num_steps, settings=settings, params=int(run.model.flat.size),
                   seconds=round(run.seconds, 1), train_loss=round(statistics.mean(run.loss_history[-100:]), 4),
@@ -164,6 +171,7 @@ def summary(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--final", action="store_true", help="the final table's recipes, with the test split")
+    parser.add_argument("--long", action="store_true", help="LONG_VARIANTS at the final table's budget (validation only)")
     parser.add_argument("--base-steps", type=int, default=None,
                         help="the baseline's steps (default: 500 for the ablations, 11000 for --final)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
@@ -174,9 +182,10 @@ def main():
     parser.add_argument("--bench-statistic", choices=("min", "median"), default="min")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    variants = RECIPES if args.final else VARIANTS
-    base_steps = args.base_steps or (11000 if args.final else 500)
-    out = ROOT / (args.out or ("data/final_table.json" if args.final else "data/ablations.json"))
+    variants = RECIPES if args.final else LONG_VARIANTS if args.long else VARIANTS
+    base_steps = args.base_steps or (11000 if args.final else 5500 if args.long else 500)
+    default_out = "data/final_table.json" if args.final else "data/ablations_long.json" if args.long else "data/ablations.json"
+    out = ROOT / (args.out or default_out)
     results = load(out)
     wanted = {k: v for k, v in variants.items() if args.only is None or k in args.only}
     missing = {k: wanted[k] for k in wanted if k not in results["bench"]}
