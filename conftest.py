@@ -34,6 +34,7 @@ KNOWN_SLOW_NOTEBOOKS = (
     "notebooks/12_bpe.ipynb",  # about 45 s: trains four small models
     "notebooks/10_pytorch.ipynb",  # about 35 s
     "notebooks/11_scaling_up.ipynb",  # about 25 s
+    "notebooks/13_modern_gpt.ipynb",  # about 30 s: gradient checks, one small ablation live (6 runs)
     "notebooks/14_pytorch_at_scale.ipynb",  # about 30 s: times the engines, starts 2 processes with torchrun
 )
 

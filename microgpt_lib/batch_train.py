@@ -54,14 +54,15 @@ PRESETS = {
 }
 
 
-def masked_loss(model, token_lists):
+def masked_loss(model, token_lists, rng=None):
     """The mean next-token loss over every real prediction of the batch; padding counts for nothing.
 
     Every predicted character weighs the same (a long name counts more than a short one), which
     is what `evaluate` measures; microgpt's `batch_loss` instead gives each name the same weight.
+    `rng`, for a model that draws while training (chapter 13's dropout), is passed on to it.
     """
     inputs, targets, mask = pad_batch(token_lists, model.config.block_size, pad_id=0)
-    log_probs = log_softmax(model(inputs))  # (B, T, vocab_size), never log(0)
+    log_probs = log_softmax(model(inputs) if rng is None else model(inputs, rng=rng))  # (B, T, vocab_size)
     return -(pick(log_probs, targets) * (mask / mask.sum())).sum()
 
 
@@ -265,7 +266,8 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
         step = run.step
         batch = [train_docs[i] for i in next_batch(run, train_docs)]
         with np.errstate(all="ignore"):  # an overflow shows up as a loss that is not finite, below
-            loss = masked_loss(run.model, [tokenizer.tokenize(doc) for doc in batch])
+            rng = run.rng if getattr(run.model, "needs_rng", False) else None  # dropout's masks (chapter 13)
+            loss = masked_loss(run.model, [tokenizer.tokenize(doc) for doc in batch], rng)
         loss_value = float(loss.data)
         if not math.isfinite(loss_value):
             raise diverged(step, loss_value)

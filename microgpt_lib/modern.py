@@ -1,0 +1,301 @@
+"""A modern GPT on names (chapter 13): chapter 11's model with today's changes, each one an option.
+
+`ModernConfig`'s defaults are chapter 11's model exactly (same weights drawn in the same order,
+same logits as `NumpyGPT`); each option swaps one piece: the normalisation, the MLP's activation,
+learned positions for RoPE, QK-norm, dropout, tied embeddings. `ModernRunConfig` adds the
+training options: the learning-rate schedule, clipping by global norm, which weights decay.
+"""
+import dataclasses
+import json
+import math
+import pathlib
+import random
+
+import numpy as np
+
+from . import batch_train
+from .checkpoint import decode_array
+from .model import GPTConfig
+from .modern_ops import dropout, gelu, layernorm, relu_squared, rope, silu
+from .numpy_model import Adam
+from .tensor import Tensor, causal_attention, embedding, linear, rmsnorm
+
+NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
+ACTIVATIONS = ("relu", "relu2", "gelu", "swiglu")
+POSITIONS = ("learned", "rope")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModernConfig(GPTConfig):
+    """The model's shape (`GPTConfig`'s fields) and its modern options; the defaults are chapter 11's model."""
+
+    norm: str = "rmsnorm"  # or "layernorm" (makemore's; here without gain and bias)
+    activation: str = "relu"  # or "relu2", "gelu", "swiglu" (three matrices, hidden width for equal parameters)
+    position: str = "learned"  # or "rope": no position table, q and k turned by their position
+    qk_norm: bool = False  # rmsnorm each head's query and key before their dot product
+    tie_weights: bool = False  # the output layer is the token embedding table (no lm_head)
+    dropout: float = 0.0  # probability of zeroing each number after the embeddings, attention and MLP
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name, allowed in (("norm", tuple(NORMS)), ("activation", ACTIVATIONS), ("position", POSITIONS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.position == "rope" and self.head_dim % 2:
+            raise ValueError(f"RoPE needs an even head_dim, got n_embd={self.n_embd}, n_head={self.n_head}")
+
+    @property
+    def mlp_hidden(self):
+        """The MLP's hidden width: 4 n_embd, or 8/3 n_embd for SwiGLU's three matrices (equal parameters)."""
+        return round(8 * self.n_embd / 3) if self.activation == "swiglu" else 4 * self.n_embd
+
+
+def modern_param_shapes(config):
+    """(rows, columns) of every matrix by name; with the defaults, microgpt's names in microgpt's order."""
+    c = config
+    shapes = {"wte": (c.vocab_size, c.n_embd)}
+    if c.position == "learned":
+        shapes["wpe"] = (c.block_size, c.n_embd)
+    if not c.tie_weights:
+        shapes["lm_head"] = (c.vocab_size, c.n_embd)
+    for li in range(c.n_layer):
+        for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
+            shapes[f"layer{li}.{name}"] = (c.n_embd, c.n_embd)
+        shapes[f"layer{li}.mlp_fc1"] = (c.mlp_hidden, c.n_embd)
+        if c.activation == "swiglu":
+            shapes[f"layer{li}.mlp_gate"] = (c.mlp_hidden, c.n_embd)
+        shapes[f"layer{li}.mlp_fc2"] = (c.n_embd, c.mlp_hidden)
+    return shapes
+
+
+class ModernGPT:
+    """`NumpyGPT` with `ModernConfig`'s options: every matrix a view of one flat array, `state_dict` by name."""
+
+    def __init__(self, config, rng=None, flat=None):
+        if (rng is None) == (flat is None):
+            raise ValueError("give either rng (to draw fresh parameters) or flat (the parameters, in order)")
+        self.config = config
+        shapes = modern_param_shapes(config)
+        total = sum(nout * nin for nout, nin in shapes.values())
+        if rng is not None:  # microgpt's draws: with the defaults, the weights of NumpyGPT(config, rng)
+            flat = [rng.gauss(0, config.init_std) for _ in range(total)]
+        self.flat = np.array(flat, dtype=np.float64)
+        if self.flat.shape != (total,):
+            raise ValueError(f"flat holds {self.flat.size} numbers; {config} has {total} parameters")
+        self.state_dict, start = {}, 0
+        for name, (nout, nin) in shapes.items():
+            self.state_dict[name] = Tensor(self.flat[start : start + nout * nin].reshape(nout, nin))
+            start += nout * nin
+        self.params = list(self.state_dict.values())
+
+    @property
+    def needs_rng(self):
+        """True when a training step draws from the run's generator (dropout's masks)."""
+        return self.config.dropout > 0
+
+    def __call__(self, ids, rng=None):
+        """The logits of the next token at every position: ids (B, T) -> (B, T, vocab_size).
+
+        `rng` (the run's `random.Random`), given while training, turns dropout on: one number drawn
+        from it seeds the step's masks, so a run and its resume draw the same masks.
+        """
+        c, sd = self.config, self.state_dict
+        ids = np.asarray(ids)
+        if ids.ndim != 2:
+            raise ValueError(f"ids must be a (batch, positions) array of token ids, got shape {ids.shape}")
+        B, T = ids.shape
+        if T > c.block_size:
+            raise ValueError(f"{T} positions do not fit in the context of block_size={c.block_size}")
+        if ids.size and not (0 <= ids.min() and ids.max() < c.vocab_size):
+            raise ValueError(f"token ids must be in 0..{c.vocab_size - 1}, got {ids.min()}..{ids.max()}")
+        p = c.dropout if rng is not None else 0.0
+        generator = np.random.default_rng(rng.getrandbits(64)) if p else None
+        norm = NORMS[c.norm]
+        x = embedding(sd["wte"], ids)
+        if c.position == "learned":
+            x = x + embedding(sd["wpe"], np.arange(T))
+        x = dropout(norm(x), p, generator)
+        for li in range(c.n_layer):
+            x = x + dropout(self.attention(norm(x), li), p, generator)
+            x = x + dropout(self.mlp(norm(x), li), p, generator)
+        return linear(x, sd["wte"] if c.tie_weights else sd["lm_head"])
+
+    def attention(self, x, li):
+        c, sd = self.config, self.state_dict
+        q = linear(x, sd[f"layer{li}.attn_wq"])
+        k = linear(x, sd[f"layer{li}.attn_wk"])
+        v = linear(x, sd[f"layer{li}.attn_wv"])
+        if c.qk_norm:  # each head's query and key to root-mean-square 1
+            B, T, C = q.shape
+            q = rmsnorm(q.reshape(B, T, c.n_head, c.head_dim)).reshape(B, T, C)
+            k = rmsnorm(k.reshape(B, T, c.n_head, c.head_dim)).reshape(B, T, C)
+        if c.position == "rope":
+            q, k = rope(q, c.n_head), rope(k, c.n_head)
+        return linear(causal_attention(q, k, v, c.n_head), sd[f"layer{li}.attn_wo"])
+
+    def mlp(self, x, li):
+        c, sd = self.config, self.state_dict
+        h = linear(x, sd[f"layer{li}.mlp_fc1"])
+        if c.activation == "relu":
+            h = h.relu()
+        elif c.activation == "relu2":
+            h = relu_squared(h)
+        elif c.activation == "gelu":
+            h = gelu(h)
+        else:  # swiglu: silu(x W1) * (x W3)
+            h = silu(h) * linear(x, sd[f"layer{li}.mlp_gate"])
+        return linear(h, sd[f"layer{li}.mlp_fc2"])
+
+
+# ---------------------------------------------------------------- training: schedules, clipping, decay
+
+SCHEDULES = ("linear", "cosine", "wsd", "constant")
+
+
+def lr_at(schedule, step, num_steps, lr, warmup_steps=0, cooldown_fraction=0.2):
+    """The learning rate of step `step` (from 0): warm-up from lr / warmup_steps to lr, then
+
+    linear: down to 0 in a straight line (chapter 11's); cosine: lr (1 + cos(pi f)) / 2, f the fraction
+    of the decay done; wsd (warm-up, stable, decay): lr until the last `cooldown_fraction` of the run,
+    then straight to 0; constant: lr throughout (makemore's).
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule={schedule!r} is not one of {', '.join(SCHEDULES)}")
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    done = (step - warmup_steps) / (num_steps - warmup_steps)  # 0 at the end of warm-up, -> 1 at the end
+    if schedule == "linear":
+        return lr * (1 - done)
+    if schedule == "cosine":
+        return lr * 0.5 * (1 + math.cos(math.pi * done))
+    if schedule == "wsd":
+        cooldown_steps = cooldown_fraction * num_steps
+        return lr * min(1.0, (num_steps - step) / cooldown_steps)
+    return lr
+
+
+def clip_by_global_norm(grads, max_norm):
+    """The gradients scaled by min(1, max_norm / ||g||), ||g|| the norm of all of them as one vector; and ||g||."""
+    norm = math.sqrt(sum(float((g * g).sum()) for g in grads))
+    if norm <= max_norm:
+        return list(grads), norm
+    return [g * (max_norm / norm) for g in grads], norm
+
+
+@dataclasses.dataclass(frozen=True)
+class ModernRunConfig(batch_train.RunConfig):
+    """Chapter 11's `RunConfig` and the training options of chapter 13."""
+
+    schedule: str = "linear"  # linear, cosine, wsd or constant (see `lr_at`)
+    clip_norm: float = 0.0  # clip the gradient to this global norm (0: never)
+    decay: str = "all"  # which weights weight decay shrinks: "all" (chapter 11) or "matrices" (not embeddings)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule={self.schedule!r} is not one of {', '.join(SCHEDULES)}")
+        if not self.clip_norm >= 0:
+            raise ValueError(f"clip_norm must be 0 (no clipping) or more, got {self.clip_norm!r}")
+        if self.decay not in ("all", "matrices"):
+            raise ValueError(f"decay={self.decay!r} is not 'all' or 'matrices'")
+
+
+EMBEDDINGS = ("wte", "wpe")
+
+
+class ModernAdam(Adam):
+    """Chapter 11's Adam with a choice of schedule, clipping by global norm, and decay of the matrices only."""
+
+    def __init__(self, model, config):
+        super().__init__(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps)
+        self.schedule, self.clip_norm, self.decayed_by = config.schedule, config.clip_norm, config.weight_decay
+        self.decay_mask = np.ones(model.flat.size, dtype=bool)
+        if config.decay == "matrices":  # embeddings are lookups, not maps: many modern recipes leave them be
+            start = 0
+            for name, p in model.state_dict.items():
+                if name in EMBEDDINGS:
+                    self.decay_mask[start : start + p.data.size] = False
+                start += p.data.size
+
+    def lr_at(self, step):
+        return lr_at(self.schedule, step, self.num_steps, self.lr, self.warmup_steps)
+
+    def step(self, step):
+        params = [p for p in self.model.params if p.grad is not None]
+        if self.clip_norm:
+            for p, g in zip(params, clip_by_global_norm([p.grad for p in params], self.clip_norm)[0]):
+                p.grad = g
+        if self.decayed_by:  # AdamW's decoupled decay, before the step (as chapter 11's Adam orders it)
+            self.model.flat[self.decay_mask] *= 1 - self.lr_at(step) * self.decayed_by
+        super().step(step)
+
+
+def start_run(model_config, config):
+    """A fresh run of a `ModernGPT`: weights drawn from `random.Random(config.seed)`, which then draws
+    the batches and (with dropout) each step's masks; trained by `batch_train.train_run`."""
+    rng = random.Random(config.seed)
+    model = ModernGPT(model_config, rng)
+    return batch_train.Run(model, ModernAdam(model, config), rng, config)
+
+
+def resume_run(path, model_config, config, tokenizer, train_docs):
+    """The `ModernGPT` run that `batch_train.save_run` wrote to `path`, ready to continue exactly.
+
+    chapter 11's `resume_run` rebuilds a `NumpyGPT` and its Adam; this rebuilds a `ModernGPT` and its
+    `ModernAdam`, with the same checks: the same model and run settings, tokenizer and training data.
+    """
+    payload = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+    where = f"cannot resume from {str(path)!r}:"
+    if "optimizer" not in payload or "rng_state" not in payload:
+        raise ValueError(f"{where} it holds weights only (no optimizer or generator state); it was not saved to resume")
+    wanted = {**dataclasses.asdict(model_config), **dataclasses.asdict(config)}
+    had = {**payload["config"], **payload.get("run", {})}
+    diffs = [f"{k}={had.get(k)!r} (this run: {v!r})" for k, v in wanted.items()
+             if k not in ("save_every", "eval_every") and had.get(k) != v]
+    if payload["tokenizer"] != tokenizer.to_dict():
+        diffs.append("another tokenizer")
+    if payload.get("data") != batch_train.fingerprint(train_docs):
+        diffs.append("other training data")
+    if diffs:
+        raise ValueError(f"{where} it was trained with {', '.join(diffs)}")
+    model = ModernGPT(model_config, flat=decode_array(payload["weights"], where, "weights"))
+    optimizer = ModernAdam(model, config)
+    optimizer.load_state_dict({k: decode_array(v, where, k) for k, v in payload["optimizer"].items()})
+    version, internal, gauss_next = payload["rng_state"]
+    rng = random.Random()
+    rng.setstate((version, tuple(internal), gauss_next))
+    return batch_train.Run(model, optimizer, rng, config, payload["step"], list(payload["loss_history"]),
+                           [list(b) for b in payload.get("pending", [])], [list(p) for p in payload["val_history"]],
+                           payload.get("seconds", 0.0))
+
+
+def split_settings(settings):
+    """A flat dict of settings (a preset) -> the `ModernConfig` fields and the `ModernRunConfig` fields."""
+    model_fields = {f.name for f in dataclasses.fields(ModernConfig)}
+    run_fields = {f.name for f in dataclasses.fields(ModernRunConfig)}
+    unknown = set(settings) - model_fields - run_fields
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; the model takes {sorted(model_fields)}, the run {sorted(run_fields)}")
+    return ({k: v for k, v in settings.items() if k in model_fields}, {k: v for k, v in settings.items() if k in run_fields})
+
+
+# chapter 11's --preset big, and makemore's transformer as near as this engine builds it: 4 layers of
+# 64, LayerNorm (without gain and bias), GELU (tanh form), AdamW 5e-4 with weight decay 0.01, a constant
+# learning rate, batches of 32; it differs from makemore's in its biases (none), its init (ours) and its
+# weights' decay (all of them here; makemore decays all of them too, through torch's AdamW)
+BIG = dict(batch_train.PRESETS["big"])
+MAKEMORE = dict(n_embd=64, n_head=4, n_layer=4, block_size=16, norm="layernorm", activation="gelu", batch_size=32,
+                lr=5e-4, beta1=0.9, beta2=0.99, weight_decay=0.01, schedule="constant", warmup_steps=0,
+                eval_every=250, save_every=1000)
+
+# the changes that helped alone over a short budget (500 of big's steps; data/ablations.json): ReLU^2,
+# wider and shallower (96 x 2 instead of 64 x 3), batches of 16. Combined and trained 11 times as long,
+# they lost to --preset big (data/final_table.json, validation); of them only ReLU^2 kept a gain at that
+# budget (data/ablations_long.json, validation). So the recipe is chapter 11's model with ReLU^2.
+SHORT_BUDGET_WINNERS = dict(activation="relu2", n_embd=96, n_layer=2, batch_size=16)
+MODERN_CHANGES = dict(activation="relu2")
+# as long as big's 5500 steps take: the final table's bench timed a ReLU^2 step at 1.081 of a ReLU step
+MODERN = {**BIG, **MODERN_CHANGES, "num_steps": 5088, "warmup_steps": 185}
+PRESETS = {"modern": MODERN, "makemore": {**MAKEMORE, "num_steps": 3621}}  # makemore: 1.519 of big's step
