@@ -17,7 +17,6 @@ from . import batch_train
 from .checkpoint import decode_array
 from .model import GPTConfig
 from .modern_ops import dropout, gelu, layernorm, relu_squared, rope, silu
-from .numpy_model import Adam
 from .tensor import Tensor, causal_attention, embedding, linear, rmsnorm
 
 NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
@@ -205,11 +204,12 @@ class ModernRunConfig(batch_train.RunConfig):
 EMBEDDINGS = ("wte", "wpe")
 
 
-class ModernAdam(Adam):
+class ModernAdam(batch_train.AdamW):
     """Chapter 11's Adam with a choice of schedule, clipping by global norm, and decay of the matrices only."""
 
     def __init__(self, model, config):
-        super().__init__(model, config.num_steps, config.lr, config.beta1, config.beta2, warmup_steps=config.warmup_steps)
+        super().__init__(model, config.num_steps, config.lr, config.beta1, config.beta2,
+                         warmup_steps=config.warmup_steps)  # its weight decay is done here, by mask
         self.schedule, self.clip_norm, self.decayed_by = config.schedule, config.clip_norm, config.weight_decay
         self.decay_mask = np.ones(model.flat.size, dtype=bool)
         if config.decay == "matrices":  # embeddings are lookups, not maps: many modern recipes leave them be

@@ -139,8 +139,8 @@ def test_schedules():
     assert lrs["constant"][2:] == [1.0] * 8
     # linear is chapter 11's Adam, bit for bit
     model = NumpyGPT(GPTConfig(**SMALL), random.Random(0))
-    from microgpt_lib.numpy_model import Adam
-    adam = Adam(model, 10, lr=1.0, warmup_steps=2)
+    from microgpt_lib.batch_train import AdamW
+    adam = AdamW(model, 10, lr=1.0, warmup_steps=2)
     assert lrs["linear"] == [adam.lr_at(s) for s in range(10)]
     with pytest.raises(ValueError, match="schedule='step' is not one of"):
         modern.lr_at("step", 0, 10, 1.0)
