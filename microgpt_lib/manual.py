@@ -287,8 +287,12 @@ def batch_loss(model, token_lists):
     return weighted_loss(model, token_lists, per_name=True)
 
 
-def masked_loss(model, token_lists):
-    """The mean next-token loss over every real prediction of the batch (as `batch_train.masked_loss`)."""
+def masked_loss(model, token_lists, rng=None):
+    """The mean next-token loss over every real prediction of the batch (as `batch_train.masked_loss`).
+
+    `rng` is in the signature because `batch_train.train_run` passes its generator to a model that
+    draws (chapter 13's dropout); this model draws nothing.
+    """
     return weighted_loss(model, token_lists, per_name=False)
 
 
