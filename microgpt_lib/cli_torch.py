@@ -10,11 +10,9 @@ import contextlib
 import dataclasses
 import os
 import signal
-import sys
 import time
 
-from .cli_train import (Progress, Saves, after_training_note, print_resume_hint, report_cut_names, run_words,
-                        saved_line, build_tokenizer)
+from .cli_train import build_tokenizer, run_words, train_to_the_end
 from .data import load_docs, split_docs
 from .model import GPTConfig
 
@@ -56,8 +54,6 @@ def one_stop_per_ctrl_c(stop, seconds=2.0):
 
 
 def train_torch(args, stop, bt, tt):
-    from .cli import print_samples
-    from .numpy_model import sample_names as numpy_sample_names
 
     config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
                           beta1=args.beta1, beta2=args.beta2, weight_decay=args.weight_decay, seed=args.seed,
@@ -87,34 +83,8 @@ def train_torch(args, stop, bt, tt):
     processes = f", {run.world_size} processes of {share_sizes(config.batch_size, run.world_size)} names" if run.world_size > 1 else ""
     print(f"engine: torch {tt.torch.__version__} on {run.device}, {run.dtype}{', compiled' if args.compile else ''}, "
           f"{threads(tt.torch.get_num_threads())}{processes}")
-    if args.resume:
-        print(f"resuming after step {run.step} from {args.resume}")
-    report_cut_names(split.train, tokenizer, gpt_config.block_size)
-    start_step, saves = run.step, Saves(args)
-    best = bt.best_path(args.save) if args.save else None
-    stop.training = True
-    try:
-        tt.train_run(run, tokenizer, split.train, split.val, save_path=args.save, callback=Progress(run),
-                     should_stop=lambda: stop.requested, on_save=saves.record)
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        print(saves.stopped_at_once(stop, run.step, config.num_steps, start_step, best), file=sys.stderr)
-        return stop.status
-    if run.step < config.num_steps:
-        if not args.save:
-            print(f"{stop.name}: interrupted after step {run.step} of {config.num_steps}; nothing saved "
-                  "(give --save PATH to keep a run)", file=sys.stderr)
-            return stop.status
-        stop.saving = True
-        tt.save_run(args.save, run, tokenizer, split.train)
-        print_resume_hint(args, run.step, config.num_steps, stop)
-        return stop.status
-    stop.training, stop.note = False, after_training_note(args)
-    if args.save:
-        print(saved_line(args, saves, run, start_step, best))
-    # the same names as the numpy engine's run: its model, the same generator
-    print_samples(tt.to_numpy_run(run).model, tokenizer, run.rng, args.num_samples, args.temperature, numpy_sample_names)
-    print(f"val loss: {run.val_history[-1][1]:.4f}")
+    return train_to_the_end(args, stop, run, tokenizer, split, gpt_config.block_size, tt.train_run, tt.save_run,
+                            lambda: tt.to_numpy_run(run).model)  # the numpy engine's samples: its model, same generator
 
 
 def share_sizes(batch_size, world_size):

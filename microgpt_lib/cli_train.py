@@ -287,8 +287,6 @@ def check_vocab_size(vocab_size, train_docs, uchars):
 def run_batched(args, stop):
     """Chapter 11's run: minibatches of the training split on the NumPy engine, validation, checkpoints."""
     from . import batch_train as bt
-    from .cli import print_samples
-    from .numpy_model import sample_names as numpy_sample_names
 
     config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
                           beta1=args.beta1, beta2=args.beta2, weight_decay=args.weight_decay, seed=args.seed,
@@ -313,14 +311,29 @@ def run_batched(args, stop):
     print(f"num params: {run.model.flat.size}")
     print(f"settings: {', '.join(f'{k}={v}' for k, v in dataclasses.asdict(gpt_config).items() if k != 'vocab_size')}, "
           f"{', '.join(f'{k}={v}' for k, v in dataclasses.asdict(config).items())}")
+    return train_to_the_end(args, stop, run, tokenizer, split, gpt_config.block_size, bt.train_run, bt.save_run,
+                            lambda: run.model)
+
+
+def train_to_the_end(args, stop, run, tokenizer, split, block_size, train_run, save_run, sampling_model):
+    """The part of a batched run that every engine shares: train, stop and save on a signal, sample.
+
+    `train_run` and `save_run` are the engine's (batch_train's or torch_train's); `sampling_model()` gives
+    the model to draw the samples from once training has finished. The exit status (None: finished).
+    """
+    from . import batch_train as bt
+    from .cli import print_samples
+    from .numpy_model import sample_names as numpy_sample_names
+
+    config = run.config
     if args.resume:
         print(f"resuming after step {run.step} from {args.resume}")
-    report_cut_names(split.train, tokenizer, gpt_config.block_size)
+    report_cut_names(split.train, tokenizer, block_size)
     start_step, saves = run.step, Saves(args)
     best = bt.best_path(args.save) if args.save else None
     stop.training = True
     try:
-        bt.train_run(run, tokenizer, split.train, split.val, save_path=args.save, callback=Progress(run),
+        train_run(run, tokenizer, split.train, split.val, save_path=args.save, callback=Progress(run),
                      should_stop=lambda: stop.requested, on_save=saves.record)
     except KeyboardInterrupt:
         print(file=sys.stderr)
@@ -332,13 +345,13 @@ def run_batched(args, stop):
                   "(give --save PATH to keep a run)", file=sys.stderr)
             return stop.status
         stop.saving = True
-        bt.save_run(args.save, run, tokenizer, split.train)
+        save_run(args.save, run, tokenizer, split.train)
         print_resume_hint(args, run.step, config.num_steps, stop)
         return stop.status
     stop.training, stop.note = False, after_training_note(args)
     if args.save:
         print(saved_line(args, saves, run, start_step, best))
-    print_samples(run.model, tokenizer, run.rng, args.num_samples, args.temperature, numpy_sample_names)
+    print_samples(sampling_model(), tokenizer, run.rng, args.num_samples, args.temperature, numpy_sample_names)
     print(f"val loss: {run.val_history[-1][1]:.4f}")
 
 
