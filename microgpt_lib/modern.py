@@ -17,7 +17,8 @@ from . import batch_train
 from .checkpoint import decode_array
 from .model import GPTConfig
 from .modern_ops import dropout, gelu, layernorm, relu_squared, rope, silu
-from .tensor import Tensor, causal_attention, embedding, linear, rmsnorm
+from .numpy_model import flat_parameters
+from .tensor import causal_attention, embedding, linear, rmsnorm
 
 NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
 ACTIVATIONS = ("relu", "relu2", "gelu", "swiglu")
@@ -76,17 +77,8 @@ class ModernGPT:
         if (rng is None) == (flat is None):
             raise ValueError("give either rng (to draw fresh parameters) or flat (the parameters, in order)")
         self.config = config
-        shapes = modern_param_shapes(config)
-        total = sum(nout * nin for nout, nin in shapes.values())
-        if rng is not None:  # microgpt's draws: with the defaults, the weights of NumpyGPT(config, rng)
-            flat = [rng.gauss(0, config.init_std) for _ in range(total)]
-        self.flat = np.array(flat, dtype=np.float64)
-        if self.flat.shape != (total,):
-            raise ValueError(f"flat holds {self.flat.size} numbers; {config} has {total} parameters")
-        self.state_dict, start = {}, 0
-        for name, (nout, nin) in shapes.items():
-            self.state_dict[name] = Tensor(self.flat[start : start + nout * nin].reshape(nout, nin))
-            start += nout * nin
+        # microgpt's draws: with the defaults, the weights of NumpyGPT(config, rng)
+        self.flat, self.state_dict = flat_parameters(config, modern_param_shapes(config), rng, flat)
         self.params = list(self.state_dict.values())
 
     @property

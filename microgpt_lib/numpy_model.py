@@ -18,6 +18,24 @@ from .tensor import Tensor, causal_attention, embedding, linear, pick, rmsnorm, 
 from .train import diverged
 
 
+
+def flat_parameters(config, shapes, rng=None, flat=None):
+    """(flat, state_dict): one float64 array holding every matrix of `shapes` in order, and a Tensor view
+    of it per name. With `rng`, the numbers are drawn as microgpt draws them (in microgpt's order: the
+    same weights as GPT(config, rng)); otherwise they are `flat`, checked for its size."""
+    total = sum(nout * nin for nout, nin in shapes.values())
+    if rng is not None:
+        flat = [rng.gauss(0, config.init_std) for _ in range(total)]
+    flat = np.array(flat, dtype=np.float64)
+    if flat.shape != (total,):
+        raise ValueError(f"flat holds {flat.size} numbers; {config} has {total} parameters")
+    state_dict, start = {}, 0
+    for name, (nout, nin) in shapes.items():
+        state_dict[name] = Tensor(flat[start : start + nout * nin].reshape(nout, nin))
+        start += nout * nin
+    return flat, state_dict
+
+
 class NumpyGPT:
     """microgpt's model with a matrix per parameter: `state_dict` maps microgpt's names to Tensors.
 
@@ -29,17 +47,7 @@ class NumpyGPT:
         if (rng is None) == (flat is None):
             raise ValueError("give either rng (to draw fresh parameters) or flat (the parameters in microgpt's order)")
         self.config = config
-        shapes = param_shapes(config)
-        total = sum(nout * nin for nout, nin in shapes.values())
-        if rng is not None:  # microgpt's draws, in microgpt's order: the same weights as GPT(config, rng)
-            flat = [rng.gauss(0, config.init_std) for _ in range(total)]
-        self.flat = np.array(flat, dtype=np.float64)
-        if self.flat.shape != (total,):
-            raise ValueError(f"flat holds {self.flat.size} numbers; {config} has {total} parameters")
-        self.state_dict, start = {}, 0
-        for name, (nout, nin) in shapes.items():
-            self.state_dict[name] = Tensor(self.flat[start : start + nout * nin].reshape(nout, nin))
-            start += nout * nin
+        self.flat, self.state_dict = flat_parameters(config, param_shapes(config), rng, flat)
         self.params = list(self.state_dict.values())
 
     @classmethod
