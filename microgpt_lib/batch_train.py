@@ -202,12 +202,22 @@ def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):
     save_run_checkpoint(path, run.model, tokenizer, run.step, run.loss_history, dtype=dtype, **extra)
 
 
-def resume_run(path, gpt_config, config, tokenizer, train_docs):
-    """The run saved at `path`, ready to continue; an error in one line if it was another run."""
+def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=make_optimizer):
+    """The run saved at `path`, ready to continue; an error in one line if it was another run.
+
+    The model is the one the checkpoint holds (a `NumpyGPT`, or chapter 13's `ModernGPT`), which must be
+    of `gpt_config`'s kind; `make_optimizer(model, config)` rebuilds its optimizer (chapter 13 gives its own).
+    """
     saved = load_checkpoint(path, engine="numpy")
     where = f"cannot resume from {str(path)!r}:"
     if "optimizer" not in saved.extra or "rng_state" not in saved.extra:
         raise ValueError(f"{where} it holds weights only (no optimizer or generator state); it was not saved to resume")
+    if type(saved.model.config) is not type(gpt_config):
+        started = saved.extra.get("command")
+        how = f"resume it with the options it was started with ({' '.join(started)})" if started else \
+            "resume it as the kind of run it is"
+        raise ValueError(f"{where} it holds a run of {model_kind(saved.model.config)}, and this run would build "
+                         f"{model_kind(gpt_config)}: {how}")
     wanted = {**dataclasses.asdict(gpt_config), **dataclasses.asdict(config)}
     had = {**dataclasses.asdict(saved.model.config), **saved.extra.get("run", {})}
     # save_every and eval_every only decide when to look, not what is computed
@@ -227,6 +237,15 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs):
     pending = [list(batch) for batch in saved.extra.get("pending", [])]
     return Run(model, optimizer, rng, config, saved.step, list(saved.loss_history), pending,
                [list(p) for p in saved.extra["val_history"]], saved.extra.get("seconds", 0.0))
+
+
+def model_kind(config):
+    """'chapter 11's model' or 'chapter 13's ModernGPT (norm=..., ...)': what a run trains, in words."""
+    if type(config) is GPTConfig:
+        return "chapter 11's model"
+    from .checkpoint import modern_options
+
+    return f"chapter 13's ModernGPT ({modern_options(config)})"
 
 
 def compact_copy(source, destination, dtype="float16"):

@@ -5,6 +5,8 @@ as "uchars". Version 2 (chapter 11's batched runs): the tokenizer as a dict (`to
 kind), the weights as one flat array in microgpt's parameter order, packed as base64 bytes
 (float64 to resume exactly, float32 or float16 to ship small), and optionally what resuming
 needs: Adam's moments, the random generator's state, the run's settings and its histories.
+A run of chapter 13's `ModernGPT` is a version 2 checkpoint whose config also records the model's
+options (norm, activation, position, ...): it loads as a `ModernGPT`, on the numpy engine.
 """
 import base64
 import dataclasses
@@ -29,7 +31,7 @@ DTYPES = ("float64", "float32", "float16")
 
 @dataclasses.dataclass
 class Checkpoint:
-    model: GPT  # or a NumpyGPT, with load_checkpoint(..., engine="numpy")
+    model: GPT  # or a NumpyGPT, with load_checkpoint(..., engine="numpy"); a ModernGPT (chapter 13) if it is one
     tokenizer: Tokenizer
     step: int  # training steps done
     loss_history: list
@@ -149,7 +151,8 @@ def load_checkpoint(path, config=None, engine="scalar"):
 
     Everything is checked against the file's own config (and against `config`, if given),
     and any mismatch is an error that says what does not fit. `engine="numpy"` gives the
-    model as a `NumpyGPT` (fast for big models); version 2's extras are in `.extra`.
+    model as a `NumpyGPT` (fast for big models), or a `ModernGPT` if its config records chapter
+    13's options (those load with the numpy engine only); version 2's extras are in `.extra`.
     """
     path = pathlib.Path(path)
     if not path.is_file():
@@ -168,14 +171,13 @@ def load_checkpoint(path, config=None, engine="scalar"):
     missing = [k for k in keys if k not in payload]
     if missing:
         raise ValueError(f"{where} lacks {', '.join(missing)}")
-    try:
-        saved_config = GPTConfig(**payload["config"])
-    except TypeError as err:
-        raise ValueError(f"{where} has a config this library does not know: {err}") from None
+    saved_config, modern = _config_from_dict(payload["config"], version, where)
+    if config is not None and type(config) is not type(saved_config):
+        raise ValueError(f"{where} holds a {type(saved_config).__name__}, not the {type(config).__name__} expected")
     if config is not None and config != saved_config:
         diffs = [
             f"{f.name}={getattr(saved_config, f.name)!r} (expected {getattr(config, f.name)!r})"
-            for f in dataclasses.fields(GPTConfig)
+            for f in dataclasses.fields(saved_config)
             if getattr(saved_config, f.name) != getattr(config, f.name)
         ]
         raise ValueError(f"{where} is from another configuration: {', '.join(diffs)}")
@@ -207,18 +209,49 @@ def load_checkpoint(path, config=None, engine="scalar"):
 
             model = NumpyGPT.from_gpt(model)
         return Checkpoint(model, tokenizer, payload["step"], loss_history, extra)
+    if modern and engine == "scalar":
+        raise ValueError(f"{where} holds chapter 13's ModernGPT ({modern_options(saved_config)}), which has no scalar "
+                         "engine: load it with engine=\"numpy\"")
     flat = decode_array(payload["weights"], where, "weights")
-    total = sum(nout * nin for nout, nin in param_shapes(saved_config).values())
+    if modern:
+        from .modern import modern_param_shapes as shapes_of
+    else:
+        shapes_of = param_shapes
+    total = sum(nout * nin for nout, nin in shapes_of(saved_config).values())
     if flat.size != total:
         raise ValueError(f"{where} holds {flat.size} weights; its config has {total} parameters")
     if "optimizer" in extra:
         extra["optimizer"] = {name: decode_array(value, where, f"optimizer {name}") for name, value in extra["optimizer"].items()}
-    from .numpy_model import NumpyGPT
-
-    model = NumpyGPT(saved_config, flat=flat)
+    if modern:
+        from .modern import ModernGPT as model_class
+    else:
+        from .numpy_model import NumpyGPT as model_class
+    model = model_class(saved_config, flat=flat)
     if engine == "scalar":
         model = model.to_gpt()
     return Checkpoint(model, tokenizer, payload["step"], loss_history, extra)
+
+
+def _config_from_dict(raw, version, where):
+    """(the saved config, whether it is chapter 13's): a `GPTConfig`, or a `ModernConfig` if it records the
+    options of chapter 13's model (version 2 only: its runs are batched)."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where} has a config that is not a dict of settings")
+    modern = version == 2 and bool(set(raw) - {f.name for f in dataclasses.fields(GPTConfig)})
+    if modern:
+        from .modern import ModernConfig as config_class
+    else:
+        config_class = GPTConfig
+    try:
+        return config_class(**raw), modern
+    except TypeError as err:
+        raise ValueError(f"{where} has a config this library does not know: {err}") from None
+
+
+def modern_options(config):
+    """The settings of a `ModernConfig` beyond `GPTConfig`'s: 'norm=rmsnorm, activation=relu2, ...'."""
+    shape = {f.name for f in dataclasses.fields(GPTConfig)}
+    return ", ".join(f"{f.name}={getattr(config, f.name)}" for f in dataclasses.fields(config) if f.name not in shape)
 
 
 def _load_state_dict(raw, config, where):

@@ -285,26 +285,41 @@ def check_vocab_size(vocab_size, train_docs, uchars):
 
 
 def run_batched(args, stop):
-    """Chapter 11's run: minibatches of the training split on the NumPy engine, validation, checkpoints."""
+    """Chapter 11's run: minibatches of the training split on the NumPy engine, validation, checkpoints.
+
+    With --preset modern or makemore the model is chapter 13's `ModernGPT` and its optimizer `ModernAdam`
+    (the preset's options, the flags over them); the run is the same in every other way.
+    """
     from . import batch_train as bt
 
-    config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
-                          beta1=args.beta1, beta2=args.beta2, weight_decay=args.weight_decay, seed=args.seed,
-                          eval_every=args.eval_every, save_every=args.save_every)
     split = split_docs(load_docs(args.data))
     if args.batch_size > len(split.train):
         raise ValueError(f"--batch-size {args.batch_size} is more than the {len(split.train)} training names; "
                          f"use at most {len(split.train)}")
     tokenizer = build_tokenizer(args, split)
-    gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+    if args.modern:
+        from . import modern
+        from .cli import modern_settings
+
+        model_settings, run_settings = modern_settings(args)
+        gpt_config = modern.ModernConfig(vocab_size=tokenizer.vocab_size, **model_settings)
+        config = modern.ModernRunConfig(**run_settings)
+        start_run, resume_run = modern.start_run, modern.resume_run
+    else:
+        gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+        config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                              warmup_steps=args.warmup_steps, beta1=args.beta1, beta2=args.beta2,
+                              weight_decay=args.weight_decay, seed=args.seed, eval_every=args.eval_every,
+                              save_every=args.save_every)
+        start_run, resume_run = bt.start_run, bt.resume_run
     too_long = [doc for doc in split.val + split.test if len(tokenizer.tokenize(doc)) - 1 > gpt_config.block_size]
     if too_long:
         raise ValueError(f"{len(too_long)} held-out documents need more than --block-size {gpt_config.block_size} "
                          f"predictions (e.g. {too_long[0]!r}); raise --block-size")
     if args.resume:
-        run = bt.resume_run(args.resume, gpt_config, config, tokenizer, split.train)
+        run = resume_run(args.resume, gpt_config, config, tokenizer, split.train)
     else:
-        run = bt.start_run(gpt_config, config)
+        run = start_run(gpt_config, config)
     run.command = run_words(args.argv)
     print(f"num docs: {len(split.train)} train, {len(split.val)} val, {len(split.test)} test")
     print(f"vocab size: {tokenizer.vocab_size}")

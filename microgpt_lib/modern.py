@@ -6,15 +6,12 @@ learned positions for RoPE, QK-norm, dropout, tied embeddings. `ModernRunConfig`
 training options: the learning-rate schedule, clipping by global norm, which weights decay.
 """
 import dataclasses
-import json
 import math
-import pathlib
 import random
 
 import numpy as np
 
 from . import batch_train
-from .checkpoint import decode_array
 from .model import GPTConfig
 from .modern_ops import dropout, gelu, layernorm, relu_squared, rope, silu
 from .numpy_model import flat_parameters
@@ -235,32 +232,11 @@ def start_run(model_config, config):
 def resume_run(path, model_config, config, tokenizer, train_docs):
     """The `ModernGPT` run that `batch_train.save_run` wrote to `path`, ready to continue exactly.
 
-    chapter 11's `resume_run` rebuilds a `NumpyGPT` and its Adam; this rebuilds a `ModernGPT` and its
-    `ModernAdam`, with the same checks: the same model and run settings, tokenizer and training data.
+    chapter 11's `resume_run` with this chapter's optimizer: the checkpoint's model is a `ModernGPT`
+    (its config records the options), rebuilt with the same checks: the same model and run settings,
+    tokenizer and training data.
     """
-    payload = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
-    where = f"cannot resume from {str(path)!r}:"
-    if "optimizer" not in payload or "rng_state" not in payload:
-        raise ValueError(f"{where} it holds weights only (no optimizer or generator state); it was not saved to resume")
-    wanted = {**dataclasses.asdict(model_config), **dataclasses.asdict(config)}
-    had = {**payload["config"], **payload.get("run", {})}
-    diffs = [f"{k}={had.get(k)!r} (this run: {v!r})" for k, v in wanted.items()
-             if k not in ("save_every", "eval_every") and had.get(k) != v]
-    if payload["tokenizer"] != tokenizer.to_dict():
-        diffs.append("another tokenizer")
-    if payload.get("data") != batch_train.fingerprint(train_docs):
-        diffs.append("other training data")
-    if diffs:
-        raise ValueError(f"{where} it was trained with {', '.join(diffs)}")
-    model = ModernGPT(model_config, flat=decode_array(payload["weights"], where, "weights"))
-    optimizer = ModernAdam(model, config)
-    optimizer.load_state_dict({k: decode_array(v, where, k) for k, v in payload["optimizer"].items()})
-    version, internal, gauss_next = payload["rng_state"]
-    rng = random.Random()
-    rng.setstate((version, tuple(internal), gauss_next))
-    return batch_train.Run(model, optimizer, rng, config, payload["step"], list(payload["loss_history"]),
-                           [list(b) for b in payload.get("pending", [])], [list(p) for p in payload["val_history"]],
-                           payload.get("seconds", 0.0))
+    return batch_train.resume_run(path, model_config, config, tokenizer, train_docs, make_optimizer=ModernAdam)
 
 
 def split_settings(settings):
