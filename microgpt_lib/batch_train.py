@@ -214,8 +214,8 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=m
         raise ValueError(f"{where} it holds weights only (no optimizer or generator state); it was not saved to resume")
     if type(saved.model.config) is not type(gpt_config):
         started = saved.extra.get("command")
-        how = f"resume it with the options it was started with ({' '.join(started)})" if started else \
-            "resume it as the kind of run it is"
+        how = (f"resume it with the options it was started with: {' '.join(started)} --resume {path}" if started
+               else "resume it as the kind of run it is")
         raise ValueError(f"{where} it holds a run of {model_kind(saved.model.config)}, and this run would build "
                          f"{model_kind(gpt_config)}: {how}")
     wanted = {**dataclasses.asdict(gpt_config), **dataclasses.asdict(config)}

@@ -1,0 +1,203 @@
+"""`train --preset modern` and `--preset makemore` (issue 19): chapter 13's ModernGPT on the command line.
+
+The runs are as `--preset big`'s (split, progress, checkpoints, Ctrl-C, exact resume), on a model of chapter
+13's options. Every run here is a tiny one: the presets' shapes overridden by small flags. Nothing here
+hard-codes a preset's numbers: what a run should have used is read from `modern.PRESETS`.
+"""
+import json
+import random
+import re
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from microgpt_lib import batch_train as bt
+from microgpt_lib import modern
+from microgpt_lib.checkpoint import decode_array, load_checkpoint
+from microgpt_lib.data import load_docs, split_docs
+from microgpt_lib.numpy_model import sample_names
+from microgpt_lib.tokenizer import Tokenizer
+
+posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a process")
+TINY = ["--n-embd", "8", "--n-head", "2", "--warmup-steps", "2", "--eval-every", "5", "--num-samples", "2"]
+DATA_LINES = 3000  # a slice of the shipped names: its validation split (300 names) is quick to evaluate
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "names.txt"
+    path.write_text("".join(f"{name}\n" for name in load_docs()[:DATA_LINES]), encoding="utf-8")
+    return path
+
+
+def run(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "microgpt_lib", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def one_line_error(result):
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    return result.stderr
+
+
+def settings_line(stdout):
+    return next(line for line in stdout.splitlines() if line.startswith("settings: "))
+
+
+def val_loss(stdout):
+    last = stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"val loss: \d\.\d{4}", last), last
+    return last
+
+
+def saved(path):
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    return payload["loss_history"], payload["val_history"], decode_array(payload["weights"])
+
+
+# ------------------------------------------------------------------ the presets train chapter 13's model
+
+
+@pytest.mark.parametrize("preset", sorted(modern.PRESETS))
+def test_a_preset_trains_its_modern_model_as_the_library_does(preset, data):
+    """The run the command line prints is the library's run of the preset's settings (flags over them)."""
+    result = run("train", "--preset", preset, "--steps", "6", *TINY, "--data", str(data))
+    assert result.returncode == 0, result.stderr
+    settings = settings_line(result.stdout)
+    overridden = {"n_embd": 8, "n_head": 2, "warmup_steps": 2, "eval_every": 5, "num_steps": 6}
+    for key, value in {**modern.PRESETS[preset], **overridden}.items():
+        assert f" {key}={value}," in settings or settings.endswith(f" {key}={value}"), (key, value, settings)
+    # the same run in the library: the preset's options, the flags over them
+    model_settings, run_settings = modern.split_settings({**modern.PRESETS[preset], **overridden})
+    split = split_docs(load_docs(data))
+    tokenizer = Tokenizer(sorted(set("".join(split.train + split.val + split.test))))
+    model_config = modern.ModernConfig(vocab_size=tokenizer.vocab_size, **model_settings)
+    expected = bt.train_run(modern.start_run(model_config, modern.ModernRunConfig(**run_settings)), tokenizer,
+                            split.train, split.val)
+    assert f"num params: {expected.model.flat.size}\n" in result.stdout
+    assert val_loss(result.stdout) == f"val loss: {expected.val_history[-1][1]:.4f}"
+
+
+# ------------------------------------------------------------------ Ctrl-C, resume, sample, evaluate
+
+STEPS = 200  # enough that the Ctrl-C sent on seeing step 5 lands long before the end, on a busy machine too
+MODERN_RUN = ["train", "--preset", "modern", "--steps", str(STEPS), *TINY, "--dropout", "0.25"]
+
+
+@pytest.fixture(scope="module")
+def straight(data, tmp_path_factory):
+    """The dropout run of MODERN_RUN trained straight through, saved: (path, stdout)."""
+    path = tmp_path_factory.mktemp("straight") / "run.json"
+    result = run(*MODERN_RUN, "--data", str(data), "--save", str(path))
+    assert result.returncode == 0, result.stderr
+    return path, result.stdout
+
+
+@posix_signals
+def test_ctrl_c_then_resume_ends_as_the_straight_run_with_dropout(straight, data, tmp_path):
+    path = tmp_path / "run.json"
+    args = [*MODERN_RUN, "--data", str(data), "--save", str(path)]
+    process = subprocess.Popen([sys.executable, "-m", "microgpt_lib", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    for line in iter(process.stdout.readline, ""):
+        if line.startswith(f"step {5:{len(str(STEPS))}d}/"):
+            break
+    process.send_signal(signal.SIGINT)  # a real Ctrl-C: the run stops at the end of its step and saves
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Ctrl-C: interrupted after step" in err, err
+    stopped_at = int(re.search(rf"after step (\d+) of {STEPS}", err).group(1))
+    assert 5 <= stopped_at < STEPS and f"--resume {path}" in err
+    resumed = run(*args, "--resume", str(path))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming after step {stopped_at} from {path}" in resumed.stdout
+    straight_path, straight_out = straight
+    losses, vals, weights = saved(path)
+    straight_losses, straight_vals, straight_weights = saved(straight_path)
+    assert len(losses) == STEPS and losses == straight_losses and vals == straight_vals  # bit for bit
+    assert np.array_equal(weights, straight_weights)
+    assert val_loss(resumed.stdout) == val_loss(straight_out)
+    # and the masks are drawn: without dropout, the first loss (same weights, same batch) is another
+    without = tmp_path / "without.json"
+    args = [*MODERN_RUN[: MODERN_RUN.index("--steps")], "--steps", "3", *TINY, "--data", str(data)]
+    assert run(*args, "--save", str(without)).returncode == 0
+    assert saved(without)[0][0] != losses[0]
+
+
+def test_sample_and_evaluate_read_a_modern_checkpoint(straight, data):
+    path, stdout = straight
+    checkpoint = load_checkpoint(path, engine="numpy")
+    assert isinstance(checkpoint.model, modern.ModernGPT) and checkpoint.model.config.dropout == 0.25
+    for key in ("activation", "norm"):
+        assert getattr(checkpoint.model.config, key) == modern.PRESETS["modern"].get(key, "relu" if key == "activation"
+                                                                                      else "rmsnorm")
+    sampled = run("sample", "--checkpoint", str(path), "--num-samples", "4", "--seed", "7")
+    assert sampled.returncode == 0, sampled.stderr
+    names = sample_names(checkpoint.model, checkpoint.tokenizer, random.Random(7), 4, 0.5)
+    assert sampled.stdout.splitlines()[2:] == [f"sample {i + 1:2d}: {name}" for i, name in enumerate(names)]
+    evaluated = run("evaluate", "--checkpoint", str(path), "--data", str(data))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert evaluated.stdout == val_loss(stdout) + "\n"  # the run's last validation loss, measured again
+    split = split_docs(load_docs(data))
+    tested = run("evaluate", "--checkpoint", str(path), "--data", str(data), "--split", "test")
+    expected = bt.evaluate(checkpoint.model, checkpoint.tokenizer, split.test)
+    assert tested.stdout == f"test loss: {expected:.4f}\n"
+    # the held-out guard: scored on other data (the whole shipped file), its "test" names could be its training ones
+    message = one_line_error(run("evaluate", "--checkpoint", str(path), "--split", "test"))
+    assert "it was trained on other data than these names' training split" in message
+
+
+def test_a_modern_checkpoint_resumes_only_as_what_it_is(straight, data):
+    path, _ = straight
+    other = [a for a in MODERN_RUN if a != "modern"]
+    other.insert(other.index("--preset") + 1, "makemore")
+    message = one_line_error(run(*other, "--data", str(data), "--resume", str(path)))
+    assert "it was trained with" in message
+    differs = [k for k in ("norm", "activation") if modern.PRESETS["makemore"].get(k) != modern.PRESETS["modern"].get(k)]
+    assert differs and all(f"{k}=" in message for k in differs)
+    plain = ["train", "--steps", "60", *TINY[:4], "--batch-size", "32", "--data", str(data), "--resume", str(path)]
+    message = one_line_error(run(*plain))
+    assert "it holds a run of chapter 13's ModernGPT" in message and "--preset modern" in message
+
+
+# ------------------------------------------------------------------ refusals, in one line before anything runs
+
+
+@pytest.mark.parametrize("value", ["1", "-0.1", "nan", "1.5"])
+def test_a_bad_dropout_is_refused(value):
+    message = one_line_error(run("train", "--preset", "modern", "--dropout", value))
+    assert f"--dropout {float(value)} must be at least 0 and below 1" in message
+
+
+def test_dropout_without_a_modern_preset_is_refused():
+    for args in (["--dropout", "0.1"], ["--preset", "big", "--dropout", "0.1"]):
+        message = one_line_error(run("train", *args))
+        assert "--dropout sets chapter 13's model, which only --preset" in message and "--preset modern" in message
+
+
+@pytest.mark.parametrize("engine", ["torch", "manual", "scalar"])
+def test_other_engines_are_refused_for_a_modern_preset(engine):
+    message = one_line_error(run("train", "--preset", "makemore", "--engine", engine))
+    assert f"--preset makemore trains chapter 13's ModernGPT on the numpy engine only, not --engine {engine}" in message
+    assert message.rstrip().endswith("give --engine numpy, or leave --engine out")
+
+
+def test_the_manual_engine_is_refused_for_big_with_the_way_out():
+    message = one_line_error(run("train", "--preset", "big", "--engine", "manual"))
+    assert "batched training runs on the numpy engine, not --engine manual (it is batched because of --preset)" in message
+    assert "give --engine numpy" in message
+
+
+def test_help_lists_every_preset_with_its_settings():
+    result = run("train", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())  # argparse wraps lines
+    for name, preset in modern.PRESETS.items():
+        steps = preset["num_steps"]
+        assert f"{name}: chapter 13's ModernGPT," in text and f"steps={steps}" in text
+    assert "big: n_embd=" in text and "--dropout" in text
