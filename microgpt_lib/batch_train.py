@@ -205,8 +205,9 @@ def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):
 def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=make_optimizer):
     """The run saved at `path`, ready to continue; an error in one line if it was another run.
 
-    The model is the one the checkpoint holds (a `NumpyGPT`, or chapter 13's `ModernGPT`), which must be
-    of `gpt_config`'s kind; `make_optimizer(model, config)` rebuilds its optimizer (chapter 13 gives its own).
+    The model is the one the checkpoint holds (a `NumpyGPT`, or chapter 13's `ModernGPT`), which must
+    be of `gpt_config`'s kind; `make_optimizer(model, config)` rebuilds its optimizer (chapter 13
+    gives its own).
     """
     saved = load_checkpoint(path, engine="numpy")
     where = f"cannot resume from {str(path)!r}:"
@@ -214,10 +215,11 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=m
         raise ValueError(f"{where} it holds weights only (no optimizer or generator state); it was not saved to resume")
     if type(saved.model.config) is not type(gpt_config):
         started = saved.extra.get("command")
-        how = (f"resume it with the options it was started with: {' '.join(started)} --resume {path}" if started
-               else "resume it as the kind of run it is")
-        raise ValueError(f"{where} it holds a run of {model_kind(saved.model.config)}, and this run would build "
-                         f"{model_kind(gpt_config)}: {how}")
+        how = "resume it as the kind of run it is"
+        if started:
+            how = f"resume it with the options it was started with: {' '.join(started)} --resume {path}"
+        raise ValueError(f"{where} it holds a run of {model_kind(saved.model.config)}, and this run "
+                         f"would build {model_kind(gpt_config)}: {how}")
     wanted = {**dataclasses.asdict(gpt_config), **dataclasses.asdict(config)}
     had = {**dataclasses.asdict(saved.model.config), **saved.extra.get("run", {})}
     # save_every and eval_every only decide when to look, not what is computed
@@ -240,7 +242,7 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=m
 
 
 def model_kind(config):
-    """'chapter 11's model' or 'chapter 13's ModernGPT (norm=..., ...)': what a run trains, in words."""
+    """What a run trains, in words: chapter 11's model, or chapter 13's ModernGPT (norm=..., ...)."""
     if type(config) is GPTConfig:
         return "chapter 11's model"
     from .checkpoint import modern_options

@@ -31,7 +31,7 @@ DTYPES = ("float64", "float32", "float16")
 
 @dataclasses.dataclass
 class Checkpoint:
-    model: GPT  # or a NumpyGPT, with load_checkpoint(..., engine="numpy"); a ModernGPT (chapter 13) if it is one
+    model: GPT  # or, with load_checkpoint(..., engine="numpy"), a NumpyGPT (or chapter 13's ModernGPT)
     tokenizer: Tokenizer
     step: int  # training steps done
     loss_history: list
@@ -173,7 +173,8 @@ def load_checkpoint(path, config=None, engine="scalar"):
         raise ValueError(f"{where} lacks {', '.join(missing)}")
     saved_config, modern = _config_from_dict(payload["config"], version, where)
     if config is not None and type(config) is not type(saved_config):
-        raise ValueError(f"{where} holds a {type(saved_config).__name__}, not the {type(config).__name__} expected")
+        raise ValueError(f"{where} holds a {type(saved_config).__name__}, "
+                         f"not the {type(config).__name__} expected")
     if config is not None and config != saved_config:
         diffs = [
             f"{f.name}={getattr(saved_config, f.name)!r} (expected {getattr(config, f.name)!r})"
@@ -210,8 +211,8 @@ def load_checkpoint(path, config=None, engine="scalar"):
             model = NumpyGPT.from_gpt(model)
         return Checkpoint(model, tokenizer, payload["step"], loss_history, extra)
     if modern and engine == "scalar":
-        raise ValueError(f"{where} holds chapter 13's ModernGPT ({modern_options(saved_config)}), which has no scalar "
-                         "engine: load it with engine=\"numpy\"")
+        raise ValueError(f"{where} holds chapter 13's ModernGPT ({modern_options(saved_config)}), "
+                         "which has no scalar engine: load it with engine=\"numpy\"")
     flat = decode_array(payload["weights"], where, "weights")
     if modern:
         from .modern import modern_param_shapes as shapes_of
@@ -233,8 +234,8 @@ def load_checkpoint(path, config=None, engine="scalar"):
 
 
 def _config_from_dict(raw, version, where):
-    """(the saved config, whether it is chapter 13's): a `GPTConfig`, or a `ModernConfig` if it records the
-    options of chapter 13's model (version 2 only: its runs are batched)."""
+    """(the saved config, whether it is chapter 13's): a `GPTConfig`, or a `ModernConfig` if it
+    records the options of chapter 13's model (version 2 only: its runs are batched)."""
     if not isinstance(raw, dict):
         raise ValueError(f"{where} has a config that is not a dict of settings")
     modern = version == 2 and bool(set(raw) - {f.name for f in dataclasses.fields(GPTConfig)})
@@ -249,9 +250,10 @@ def _config_from_dict(raw, version, where):
 
 
 def modern_options(config):
-    """The settings of a `ModernConfig` beyond `GPTConfig`'s: 'norm=rmsnorm, activation=relu2, ...'."""
+    """The settings of a `ModernConfig` beyond `GPTConfig`'s, as 'norm=rmsnorm, activation=relu2, ...'."""
     shape = {f.name for f in dataclasses.fields(GPTConfig)}
-    return ", ".join(f"{f.name}={getattr(config, f.name)}" for f in dataclasses.fields(config) if f.name not in shape)
+    return ", ".join(f"{f.name}={getattr(config, f.name)}"
+                     for f in dataclasses.fields(config) if f.name not in shape)
 
 
 def _load_state_dict(raw, config, where):

@@ -17,7 +17,7 @@ from .tokenizer import Tokenizer
 from . import batch_train, modern
 from .cli_train import run_train
 
-# the named recipes: chapter 11's (the model of chapters 08-11, batched) and chapter 13's (a ModernGPT)
+# the named recipes: chapter 11's (microgpt's model, batched) and chapter 13's (a ModernGPT)
 MODERN_PRESETS = tuple(sorted(modern.PRESETS))
 PRESETS = {**batch_train.PRESETS, **{name: modern.PRESETS[name] for name in MODERN_PRESETS}}
 PRESET_NAMES = {"num_steps": "steps"}  # RunConfig's names that the command line spells otherwise
@@ -72,9 +72,9 @@ def build_parser():
                             description="With only microgpt's options this is microgpt's run, printed line for line. "
                             "--preset, --batch-size, --warmup-steps, --weight-decay, --eval-every or --save-every make it a batched "
                             "run on the numpy engine (chapter 11): a train / validation / test split, progress lines, and "
-                            "`val loss: X.XXXX` at the end. --preset modern and --preset makemore train chapter 13's ModernGPT "
-                            "that way (the flags override their settings too). Either kind, given --save, saves on Ctrl-C or "
-                            "SIGTERM, and --resume continues it exactly.")
+                            "`val loss: X.XXXX` at the end. --preset modern and --preset makemore train "
+                            "chapter 13's ModernGPT that way (the flags override their settings too). Either "
+                            "kind, given --save, saves on Ctrl-C or SIGTERM, and --resume continues it exactly.")
     t.add_argument("--data", default=None, help="text file, one document per line (default: the shipped data/names.txt)")
     # default None: a value given on the command line overrides --preset, which overrides microgpt's default
     tunable(t, "--seed", int, "seed of the one random generator (shuffle, weights, samples; batched: weights and batches)")
@@ -104,8 +104,8 @@ def build_parser():
     tunable(batched, "--eval-every", int, "measure the validation loss every this many steps (and at the end)")
     tunable(batched, "--save-every", int, "write the resumable --save checkpoint every this many steps (0: at the end only)")
     ch13 = t.add_argument_group("chapter 13's model (with --preset modern or --preset makemore)")
-    tunable(ch13, "--dropout", float, "probability of zeroing each number after the embeddings, attention and MLP "
-            "while training (0 <= p < 1; 0: none)")
+    tunable(ch13, "--dropout", float, "probability of zeroing each number after the embeddings, "
+            "attention and MLP while training (0 <= p < 1; 0: none)")
     t.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH by Ctrl-C or --save-every "
                    "(give the options it was started with; the resume command is printed on Ctrl-C)")
     t.add_argument("--overwrite", action="store_true", default=None, help="let --save replace a checkpoint that another, "
@@ -141,13 +141,14 @@ def build_parser():
 
 # microgpt's settings, and those of a batched run; --preset replaces some, the command line any
 TRAIN_DEFAULTS = dict(seed=42, n_embd=16, n_head=4, n_layer=1, block_size=16, steps=1000, lr=0.01, beta1=0.85, beta2=0.99,
-                      batch_size=32, warmup_steps=0, weight_decay=0.0, eval_every=100, save_every=0, dropout=0.0)
+                      batch_size=32, warmup_steps=0, weight_decay=0.0, eval_every=100, save_every=0,
+                      dropout=0.0)
 BATCHED_ONLY = ("batch_size", "warmup_steps", "weight_decay", "eval_every", "save_every")
 MODERN_ONLY = ("dropout",)  # settings of chapter 13's model, which only its presets build
 
 
 def describe_preset(name):
-    """A preset's settings as the command line spells them; chapter 13's say which model they build."""
+    """A preset's settings as the command line spells them; chapter 13's say what they build."""
     settings = ", ".join(f"{PRESET_NAMES.get(k, k)}={v}" for k, v in PRESETS[name].items())
     return f"chapter 13's ModernGPT, {settings}" if name in MODERN_PRESETS else settings
 
@@ -189,18 +190,20 @@ def resolve_train_args(args):
     args.modern = args.preset in MODERN_PRESETS
     modern_given = [f"--{k}" for k in MODERN_ONLY if k in given]
     if modern_given and not args.modern:
-        raise ValueError(f"{' and '.join(modern_given)} set{'s' * (len(modern_given) == 1)} chapter 13's model, "
-                         f"which only --preset {' or --preset '.join(MODERN_PRESETS)} builds: add one, or leave "
-                         f"{'it' if len(modern_given) == 1 else 'them'} out")
+        one = len(modern_given) == 1
+        raise ValueError(f"{' and '.join(modern_given)} set{'s' * one} chapter 13's model, which only "
+                         f"--preset {' or --preset '.join(MODERN_PRESETS)} builds: add one, "
+                         f"or leave {'it' if one else 'them'} out")
     if args.modern and args.engine not in (None, "numpy"):
-        also = "; --engine torch mirrors chapter 11's model only (--preset big)" if args.engine == "torch" else ""
-        raise ValueError(f"--preset {args.preset} trains chapter 13's ModernGPT on the numpy engine only, not "
-                         f"--engine {args.engine}{also}: give --engine numpy, or leave --engine out")
+        also = "; --engine torch mirrors chapter 11's model only (--preset big)" * (args.engine == "torch")
+        raise ValueError(f"--preset {args.preset} trains chapter 13's ModernGPT on the numpy engine only, "
+                         f"not --engine {args.engine}{also}: give --engine numpy, or leave --engine out")
     args.batched = args.batched or args.engine == "torch"  # the torch engine trains batches only
     if args.batched and args.engine not in (None, "numpy", "torch"):
-        raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine} (it is batched because "
-                         f"of {', '.join(batched_options) or '--resume of a batched run'}): give --engine numpy (or "
-                         "--engine torch, on PyTorch), or leave --engine out")
+        why = ", ".join(batched_options) or "--resume of a batched run"
+        raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine} "
+                         f"(it is batched because of {why}): give --engine numpy (or --engine torch, "
+                         "on PyTorch), or leave --engine out")
     check_torch_args(args)
     args.engine = args.engine or ("numpy" if args.batched else "scalar")
     return args
@@ -253,8 +256,8 @@ def check_train_args(args):
         raise ValueError(f"{src['weight_decay']} must be 0 or more")
     optim.check_adam_settings(args.steps, args.lr, args.beta1, args.beta2)
     if not 0 <= args.dropout < 1:
-        raise ValueError(f"{src['dropout']} must be at least 0 and below 1 (the probability of zeroing each number "
-                         "while training; 0: no dropout)")
+        raise ValueError(f"{src['dropout']} must be at least 0 and below 1 (the probability of zeroing "
+                         "each number while training; 0: no dropout)")
     if args.modern:  # the model's and the run's own checks, before any data
         model_settings, run_settings = modern_settings(args)
         modern.ModernConfig(vocab_size=2, **model_settings)
@@ -266,8 +269,8 @@ def check_train_args(args):
 
 
 def modern_settings(args):
-    """(ModernConfig's fields but vocab_size, ModernRunConfig's fields) of a run of a chapter 13 preset:
-    the preset's settings, overridden by what `resolve_train_args` resolved (the flags, else the preset)."""
+    """(ModernConfig's fields but vocab_size, ModernRunConfig's fields) of a chapter 13 preset's run:
+    the preset's settings, under what `resolve_train_args` resolved (the flags, else the preset)."""
     resolved = {"num_steps" if k == "steps" else k: getattr(args, k) for k in TRAIN_DEFAULTS}
     return modern.split_settings({**modern.PRESETS[args.preset], **resolved})
 

@@ -287,8 +287,8 @@ def check_vocab_size(vocab_size, train_docs, uchars):
 def run_batched(args, stop):
     """Chapter 11's run: minibatches of the training split on the NumPy engine, validation, checkpoints.
 
-    With --preset modern or makemore the model is chapter 13's `ModernGPT` and its optimizer `ModernAdam`
-    (the preset's options, the flags over them); the run is the same in every other way.
+    With --preset modern or makemore the model is chapter 13's `ModernGPT` and its optimizer
+    `ModernAdam` (the preset's options, the flags over them); the run is the same in every other way.
     """
     from . import batch_train as bt
 
@@ -306,11 +306,12 @@ def run_batched(args, stop):
         config = modern.ModernRunConfig(**run_settings)
         start_run, resume_run = modern.start_run, modern.resume_run
     else:
-        gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+        gpt_config = GPTConfig(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer,
+                               args.block_size)
         config = bt.RunConfig(num_steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                               warmup_steps=args.warmup_steps, beta1=args.beta1, beta2=args.beta2,
-                              weight_decay=args.weight_decay, seed=args.seed, eval_every=args.eval_every,
-                              save_every=args.save_every)
+                              weight_decay=args.weight_decay, seed=args.seed,
+                              eval_every=args.eval_every, save_every=args.save_every)
         start_run, resume_run = bt.start_run, bt.resume_run
     too_long = [doc for doc in split.val + split.test if len(tokenizer.tokenize(doc)) - 1 > gpt_config.block_size]
     if too_long:

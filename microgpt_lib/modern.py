@@ -236,7 +236,8 @@ def resume_run(path, model_config, config, tokenizer, train_docs):
     (its config records the options), rebuilt with the same checks: the same model and run settings,
     tokenizer and training data.
     """
-    return batch_train.resume_run(path, model_config, config, tokenizer, train_docs, make_optimizer=ModernAdam)
+    return batch_train.resume_run(path, model_config, config, tokenizer, train_docs,
+                                  make_optimizer=ModernAdam)
 
 
 def split_settings(settings):

@@ -1,8 +1,8 @@
-"""`train --preset modern` and `--preset makemore` (issue 19): chapter 13's ModernGPT on the command line.
+"""`train --preset modern` and `--preset makemore` (issue 19): chapter 13's ModernGPT, command line.
 
-The runs are as `--preset big`'s (split, progress, checkpoints, Ctrl-C, exact resume), on a model of chapter
-13's options. Every run here is a tiny one: the presets' shapes overridden by small flags. Nothing here
-hard-codes a preset's numbers: what a run should have used is read from `modern.PRESETS`.
+The runs are as `--preset big`'s (split, progress, checkpoints, Ctrl-C, exact resume), on a model of
+chapter 13's options. Every run here is a tiny one: the presets' shapes overridden by small flags.
+Nothing here hard-codes a preset's numbers: what a run should have used is read from `modern.PRESETS`.
 """
 import json
 import random
@@ -23,8 +23,9 @@ from microgpt_lib.numpy_model import sample_names
 from microgpt_lib.tokenizer import Tokenizer
 
 posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a process")
-TINY = ["--n-embd", "8", "--n-head", "2", "--warmup-steps", "2", "--eval-every", "5", "--num-samples", "2"]
-DATA_LINES = 3000  # a slice of the shipped names: its validation split (300 names) is quick to evaluate
+TINY = ["--n-embd", "8", "--n-head", "2", "--warmup-steps", "2", "--eval-every", "5",
+        "--num-samples", "2"]
+DATA_LINES = 3000  # a slice of the shipped names: its 300 validation names are quick to evaluate
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +36,14 @@ def data(tmp_path_factory):
 
 
 def run(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "microgpt_lib", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "microgpt_lib", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def one_line_error(result):
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert result.stdout == ""
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr and result.stdout == ""
     return result.stderr
 
 
@@ -61,32 +62,32 @@ def saved(path):
     return payload["loss_history"], payload["val_history"], decode_array(payload["weights"])
 
 
-# ------------------------------------------------------------------ the presets train chapter 13's model
+# ---------------------------------------------------------- the presets train chapter 13's model
 
 
 @pytest.mark.parametrize("preset", sorted(modern.PRESETS))
 def test_a_preset_trains_its_modern_model_as_the_library_does(preset, data):
-    """The run the command line prints is the library's run of the preset's settings (flags over them)."""
+    """The command line's run is the library's run of the preset's settings (flags over them)."""
     result = run("train", "--preset", preset, "--steps", "6", *TINY, "--data", str(data))
     assert result.returncode == 0, result.stderr
     settings = settings_line(result.stdout)
     overridden = {"n_embd": 8, "n_head": 2, "warmup_steps": 2, "eval_every": 5, "num_steps": 6}
     for key, value in {**modern.PRESETS[preset], **overridden}.items():
-        assert f" {key}={value}," in settings or settings.endswith(f" {key}={value}"), (key, value, settings)
+        assert f" {key}={value}," in f"{settings},", (key, value, settings)
     # the same run in the library: the preset's options, the flags over them
     model_settings, run_settings = modern.split_settings({**modern.PRESETS[preset], **overridden})
     split = split_docs(load_docs(data))
     tokenizer = Tokenizer(sorted(set("".join(split.train + split.val + split.test))))
     model_config = modern.ModernConfig(vocab_size=tokenizer.vocab_size, **model_settings)
-    expected = bt.train_run(modern.start_run(model_config, modern.ModernRunConfig(**run_settings)), tokenizer,
-                            split.train, split.val)
+    expected = modern.start_run(model_config, modern.ModernRunConfig(**run_settings))
+    bt.train_run(expected, tokenizer, split.train, split.val)
     assert f"num params: {expected.model.flat.size}\n" in result.stdout
     assert val_loss(result.stdout) == f"val loss: {expected.val_history[-1][1]:.4f}"
 
 
-# ------------------------------------------------------------------ Ctrl-C, resume, sample, evaluate
+# ---------------------------------------------------------- Ctrl-C, resume, sample, evaluate
 
-STEPS = 200  # enough that the Ctrl-C sent on seeing step 5 lands long before the end, on a busy machine too
+STEPS = 200  # so that the Ctrl-C sent on seeing step 5 lands long before the end, on a busy machine
 MODERN_RUN = ["train", "--preset", "modern", "--steps", str(STEPS), *TINY, "--dropout", "0.25"]
 
 
@@ -103,12 +104,12 @@ def straight(data, tmp_path_factory):
 def test_ctrl_c_then_resume_ends_as_the_straight_run_with_dropout(straight, data, tmp_path):
     path = tmp_path / "run.json"
     args = [*MODERN_RUN, "--data", str(data), "--save", str(path)]
-    process = subprocess.Popen([sys.executable, "-m", "microgpt_lib", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "microgpt_lib", *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in iter(process.stdout.readline, ""):
         if line.startswith(f"step {5:{len(str(STEPS))}d}/"):
             break
-    process.send_signal(signal.SIGINT)  # a real Ctrl-C: the run stops at the end of its step and saves
+    process.send_signal(signal.SIGINT)  # a real Ctrl-C: the run stops at the end of a step, saves
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130 and "Ctrl-C: interrupted after step" in err, err
     stopped_at = int(re.search(rf"after step (\d+) of {STEPS}", err).group(1))
@@ -119,7 +120,8 @@ def test_ctrl_c_then_resume_ends_as_the_straight_run_with_dropout(straight, data
     straight_path, straight_out = straight
     losses, vals, weights = saved(path)
     straight_losses, straight_vals, straight_weights = saved(straight_path)
-    assert len(losses) == STEPS and losses == straight_losses and vals == straight_vals  # bit for bit
+    assert len(losses) == STEPS and losses == straight_losses  # bit for bit
+    assert vals == straight_vals
     assert np.array_equal(weights, straight_weights)
     assert val_loss(resumed.stdout) == val_loss(straight_out)
     # and the masks are drawn: without dropout, the first loss (same weights, same batch) is another
@@ -133,13 +135,15 @@ def test_sample_and_evaluate_read_a_modern_checkpoint(straight, data):
     path, stdout = straight
     checkpoint = load_checkpoint(path, engine="numpy")
     assert isinstance(checkpoint.model, modern.ModernGPT) and checkpoint.model.config.dropout == 0.25
-    for key in ("activation", "norm"):
-        assert getattr(checkpoint.model.config, key) == modern.PRESETS["modern"].get(key, "relu" if key == "activation"
-                                                                                      else "rmsnorm")
+    defaults = modern.ModernConfig(vocab_size=2)
+    for key in ("activation", "norm", "position"):
+        expected = modern.PRESETS["modern"].get(key, getattr(defaults, key))
+        assert getattr(checkpoint.model.config, key) == expected
     sampled = run("sample", "--checkpoint", str(path), "--num-samples", "4", "--seed", "7")
     assert sampled.returncode == 0, sampled.stderr
     names = sample_names(checkpoint.model, checkpoint.tokenizer, random.Random(7), 4, 0.5)
-    assert sampled.stdout.splitlines()[2:] == [f"sample {i + 1:2d}: {name}" for i, name in enumerate(names)]
+    lines = [f"sample {i + 1:2d}: {name}" for i, name in enumerate(names)]
+    assert sampled.stdout.splitlines()[2:] == lines
     evaluated = run("evaluate", "--checkpoint", str(path), "--data", str(data))
     assert evaluated.returncode == 0, evaluated.stderr
     assert evaluated.stdout == val_loss(stdout) + "\n"  # the run's last validation loss, measured again
@@ -147,7 +151,7 @@ def test_sample_and_evaluate_read_a_modern_checkpoint(straight, data):
     tested = run("evaluate", "--checkpoint", str(path), "--data", str(data), "--split", "test")
     expected = bt.evaluate(checkpoint.model, checkpoint.tokenizer, split.test)
     assert tested.stdout == f"test loss: {expected:.4f}\n"
-    # the held-out guard: scored on other data (the whole shipped file), its "test" names could be its training ones
+    # the held-out guard: on other data (the whole shipped file), "test" names may be training ones
     message = one_line_error(run("evaluate", "--checkpoint", str(path), "--split", "test"))
     assert "it was trained on other data than these names' training split" in message
 
@@ -158,14 +162,16 @@ def test_a_modern_checkpoint_resumes_only_as_what_it_is(straight, data):
     other.insert(other.index("--preset") + 1, "makemore")
     message = one_line_error(run(*other, "--data", str(data), "--resume", str(path)))
     assert "it was trained with" in message
-    differs = [k for k in ("norm", "activation") if modern.PRESETS["makemore"].get(k) != modern.PRESETS["modern"].get(k)]
+    presets = modern.PRESETS
+    differs = [k for k in ("norm", "activation") if presets["makemore"].get(k) != presets["modern"].get(k)]
     assert differs and all(f"{k}=" in message for k in differs)
-    plain = ["train", "--steps", "60", *TINY[:4], "--batch-size", "32", "--data", str(data), "--resume", str(path)]
+    plain = ["train", "--steps", str(STEPS), *TINY[:4], "--batch-size", "32", "--data", str(data),
+             "--resume", str(path)]
     message = one_line_error(run(*plain))
     assert "it holds a run of chapter 13's ModernGPT" in message and "--preset modern" in message
 
 
-# ------------------------------------------------------------------ refusals, in one line before anything runs
+# ---------------------------------------------------------- refusals, in one line, before anything runs
 
 
 @pytest.mark.parametrize("value", ["1", "-0.1", "nan", "1.5"])
@@ -177,19 +183,22 @@ def test_a_bad_dropout_is_refused(value):
 def test_dropout_without_a_modern_preset_is_refused():
     for args in (["--dropout", "0.1"], ["--preset", "big", "--dropout", "0.1"]):
         message = one_line_error(run("train", *args))
-        assert "--dropout sets chapter 13's model, which only --preset" in message and "--preset modern" in message
+        assert "--dropout sets chapter 13's model, which only --preset" in message
+        assert "--preset modern" in message
 
 
 @pytest.mark.parametrize("engine", ["torch", "manual", "scalar"])
 def test_other_engines_are_refused_for_a_modern_preset(engine):
     message = one_line_error(run("train", "--preset", "makemore", "--engine", engine))
-    assert f"--preset makemore trains chapter 13's ModernGPT on the numpy engine only, not --engine {engine}" in message
+    assert ("--preset makemore trains chapter 13's ModernGPT on the numpy engine only, "
+            f"not --engine {engine}") in message
     assert message.rstrip().endswith("give --engine numpy, or leave --engine out")
 
 
 def test_the_manual_engine_is_refused_for_big_with_the_way_out():
     message = one_line_error(run("train", "--preset", "big", "--engine", "manual"))
-    assert "batched training runs on the numpy engine, not --engine manual (it is batched because of --preset)" in message
+    assert ("batched training runs on the numpy engine, not --engine manual "
+            "(it is batched because of --preset)") in message
     assert "give --engine numpy" in message
 
 
