@@ -3,8 +3,9 @@
 `evaluate --split val|test` scores names of `data.split_docs`, and the number means something only if
 training never saw them. What a run trained on follows from what its checkpoint records:
 
-- a batched run (chapter 11) trains on the training split only, so its training names are known from
-  the fingerprint of that split it stores: equal to this data's, and the held-out names are unseen.
+- a batched run (chapter 11's, or a ModernGPT's of chapter 13) trains on the training split only, so its
+  training names are known from the fingerprint of that split it stores: equal to this data's, and the
+  held-out names are unseen.
 - microgpt's plain run trains on the first `steps` names of its own seed's shuffle. With --seed 42,
   the shuffle `split_docs` cuts, those are training names as long as `steps` stays within one pass
   over the training split. An interrupted plain run records its seed and data; a finished one (the
