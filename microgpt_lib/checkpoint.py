@@ -247,6 +247,8 @@ def _config_from_dict(raw, version, where):
         return config_class(**raw), modern
     except TypeError as err:
         raise ValueError(f"{where} has a config this library does not know: {err}") from None
+    except ValueError as err:  # the config's own checks: a shape or an option that cannot be
+        raise ValueError(f"{where} has an impossible config: {err}") from None
 
 
 def modern_options(config):

@@ -210,3 +210,27 @@ def test_help_lists_every_preset_with_its_settings():
         steps = preset["num_steps"]
         assert f"{name}: chapter 13's ModernGPT," in text and f"steps={steps}" in text
     assert "big: n_embd=" in text and "--dropout" in text
+
+
+def test_load_checkpoint_builds_the_model_its_config_records(straight, tmp_path):
+    from microgpt_lib.model import GPTConfig
+    from microgpt_lib.numpy_model import NumpyGPT
+
+    path, _ = straight
+    big = load_checkpoint(ROOT / "data" / "microgpt_big.json", engine="numpy")
+    assert type(big.model) is NumpyGPT and type(big.model.config) is GPTConfig  # chapter 11's, as before
+    mine = load_checkpoint(path, engine="numpy")
+    with pytest.raises(ValueError, match=r"ModernGPT \(norm=.*\), which has no scalar engine"):
+        load_checkpoint(path)
+    shape = GPTConfig(mine.model.config.vocab_size, 8, 2, mine.model.config.n_layer, 16)
+    with pytest.raises(ValueError, match="holds a ModernConfig, not the GPTConfig expected"):
+        load_checkpoint(path, config=shape, engine="numpy")
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    payload["config"]["activation"] = "tanh"
+    (tmp_path / "bad.json").write_text(json.dumps(payload), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.json' has an impossible config: activation='tanh' is not one of"):
+        load_checkpoint(tmp_path / "bad.json", engine="numpy")
+    payload["config"]["colour"] = "blue"
+    (tmp_path / "bad.json").write_text(json.dumps(payload), encoding="utf-8")
+    with pytest.raises(ValueError, match="has a config this library does not know"):
+        load_checkpoint(tmp_path / "bad.json", engine="numpy")
