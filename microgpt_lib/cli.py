@@ -271,7 +271,8 @@ def check_train_args(args):
 def modern_settings(args):
     """(ModernConfig's fields but vocab_size, ModernRunConfig's fields) of a chapter 13 preset's run:
     the preset's settings, under what `resolve_train_args` resolved (the flags, else the preset)."""
-    resolved = {"num_steps" if k == "steps" else k: getattr(args, k) for k in TRAIN_DEFAULTS}
+    run_names = {flag: name for name, flag in PRESET_NAMES.items()}  # steps -> num_steps
+    resolved = {run_names.get(k, k): getattr(args, k) for k in TRAIN_DEFAULTS}
     return modern.split_settings({**modern.PRESETS[args.preset], **resolved})
 
 

@@ -1,5 +1,6 @@
 """`train`'s runs (the command line's arguments are parsed and checked in `cli`): microgpt's plain run and
-chapter 11's batched run, what Ctrl-C and SIGTERM do to them, and how they are saved and resumed.
+chapter 11's batched run (of chapter 13's ModernGPT too, with its presets), what Ctrl-C and SIGTERM do
+to them, and how they are saved and resumed.
 
 What a run guarantees: its --save path is locked while it runs (`save_guard.SaveLock`); it does not replace
 a checkpoint that another unfinished run can still resume; every save is atomic (a temporary file renamed
