@@ -215,7 +215,10 @@ def test_presets_split_into_the_two_configs():
         model = modern.ModernGPT(modern.ModernConfig(vocab_size=27, **model_settings), random.Random(0))
         modern.ModernAdam(model, modern.ModernRunConfig(**run_settings))
     changed = {k: v for k, v in modern.MODERN.items() if modern.BIG.get(k) != v}
-    assert changed == {**modern.MODERN_CHANGES, "num_steps": 5088, "warmup_steps": 185}
+    # big's model and settings but for the recipe's changes and the run's length (and when it looks)
+    assert {k: changed.pop(k) for k in modern.MODERN_CHANGES} == modern.MODERN_CHANGES
+    assert set(changed) <= {"num_steps", "warmup_steps", "eval_every", "save_every"}
+    assert modern.MODERN["num_steps"] > modern.BIG["num_steps"]  # the 5-minute budget: longer than big's run
     with pytest.raises(ValueError, match="unknown settings"):
         modern.split_settings({"n_embed": 64})
 
