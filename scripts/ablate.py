@@ -1,8 +1,11 @@
 """Chapter 13's measurements: each modern change alone on chapter 11's model, at an equal time budget, with seeds.
 
     python scripts/ablate.py                  # the ablations (validation only): data/ablations.json
-    python scripts/ablate.py --final          # the final table (validation and test): data/final_table.json
-    python scripts/ablate.py --search         # the recipe search at 5 minutes' budget (validation, one seed)
+    python scripts/ablate.py --long           # the winners again at 5500 steps' worth: data/ablations_long.json
+    python scripts/ablate.py --search         # the recipe search at 5 minutes' worth: data/recipe_search.json
+    python scripts/ablate.py --final --base-steps 18000 --only big makemore modern --out data/final_table_5min.json
+                                              # chapter 13's final table (validation and test)
+    python scripts/ablate.py --final --base-steps 5500   # the earlier table at 5500 steps: data/final_table.json
 
 Wall-clock budgets are unreliable on a shared machine, so time enters once, as ratios: a short
 benchmark times every variant's training step side by side (interleaved rounds, the median of
