@@ -70,6 +70,13 @@ def train_torch(args, stop, bt, tt):
     if too_long:
         raise ValueError(f"{len(too_long)} held-out documents need more than --block-size {gpt_config.block_size} "
                          f"predictions (e.g. {too_long[0]!r}); raise --block-size")
+    if args.compile:  # where it cannot work, say so now, not in a compiler's traceback at the first step
+        from .torch_bench import compile_works
+
+        why_not = compile_works()
+        if why_not is not None:
+            raise ValueError(f"--compile: torch.compile does not work here ({why_not}); it needs a C compiler (gcc or "
+                             "clang; MSVC on Windows) and a Python that PyTorch supports: install one, or leave out --compile")
     device = args.device or tt.best_device()
     how = dict(device=device, dtype=args.dtype or tt.default_dtype(device), compile=args.compile)
     if args.resume:

@@ -178,6 +178,23 @@ def test_resuming_a_plain_runs_checkpoint_says_what_it_is_and_what_resumes_it(to
     assert "weights only" not in result.stderr
 
 
+def test_compile_trains_a_tiny_run_on_the_cpu_as_without_it(torch):
+    """`train --engine torch --compile`: torch.compile (inductor, C++ built with the machine's compiler) trains
+    to the losses of the same run without it (float32, to the printed digits). Where torch.compile does not
+    work (no C compiler), the command says so in one line, and this test is skipped with that line."""
+    tiny = ["train", "--engine", "torch", "--device", "cpu", "--dtype", "float32", "--steps", "4", "--batch-size", "4",
+            "--eval-every", "2", "--n-embd", "8", "--n-head", "2", "--num-samples", "1"]
+    compiled = cli(*tiny, "--compile")
+    if compiled.returncode == 2 and "--compile: torch.compile does not work here" in compiled.stderr:
+        pytest.skip(compiled.stderr.strip())
+    plain = cli(*tiny)
+    assert compiled.returncode == 0 and plain.returncode == 0, compiled.stderr[-2000:]
+    assert "float32, compiled, 1 thread" in compiled.stdout
+    losses = lambda out: [float(x) for x in re.findall(r"(?:train|val) (\d+\.\d{4})", out)]
+    assert len(losses(compiled.stdout)) == 4  # train and val, at steps 2 and 4
+    np.testing.assert_allclose(losses(compiled.stdout), losses(plain.stdout), rtol=0, atol=2e-4)
+
+
 def test_no_module_but_torch_model_and_torch_train_imports_torch():
     code = ("import sys; sys.modules['torch'] = None\n"
             "import microgpt_lib.cli, microgpt_lib.cli_train, microgpt_lib.cli_torch, microgpt_lib.torch_bench\n"
