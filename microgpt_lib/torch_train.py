@@ -209,7 +209,7 @@ class PackedGPT(IdiomaticGPT):
         qkv = qkv.new_zeros(B * T, 3 * C).index_copy(0, keep, qkv)
         # (B*T, 3C) -> (3, B*n_head, T, head_dim): the heads become a batch dimension
         q, k, v = qkv.view(B, T, 3, n_head, head_dim).permute(2, 0, 3, 1, 4).reshape(3, B * n_head, T, head_dim)
-        scores = torch.baddbmm(future.to(q.dtype), q, k.transpose(1, 2), alpha=1 / math.sqrt(head_dim))
+        scores = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(head_dim) + future.to(q.dtype)
         # softmax, written out: exp after subtracting each row's largest score (which changes nothing
         # but keeps exp from overflowing, so it needs no gradient), then divided by the row's sum
         scores = (scores - scores.detach().amax(dim=-1, keepdim=True)).exp()
