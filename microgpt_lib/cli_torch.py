@@ -75,8 +75,9 @@ def train_torch(args, stop, bt, tt):
 
         why_not = compile_works()
         if why_not is not None:
-            raise ValueError(f"--compile: torch.compile does not work here ({why_not}); it needs a C compiler (gcc or "
-                             "clang; MSVC on Windows) and a Python that PyTorch supports: install one, or leave out --compile")
+            raise ValueError(f"--compile: torch.compile does not work here ({why_not}); it needs a C "
+                             "compiler (gcc or clang; MSVC on Windows) and a Python that PyTorch supports: "
+                             "install one, or leave out --compile")
     device = args.device or tt.best_device()
     how = dict(device=device, dtype=args.dtype or tt.default_dtype(device), compile=args.compile)
     if args.resume:
@@ -93,9 +94,10 @@ def train_torch(args, stop, bt, tt):
     processes = f", {run.world_size} processes of {share_sizes(config.batch_size, run.world_size)} names" if run.world_size > 1 else ""
     print(f"engine: torch {tt.torch.__version__} on {run.device}, {run.dtype}{', compiled' if args.compile else ''}, "
           f"{threads(tt.torch.get_num_threads())}{processes}")
-    status = train_to_the_end(args, stop, run, tokenizer, split, gpt_config.block_size, tt.train_run, tt.save_run,
-                              lambda: tt.to_numpy_run(run).model)  # the numpy engine's samples: its model, same generator
-    if run.world_size > 1 and args.save and run.step < config.num_steps:  # stopped: the resume line named torchrun
+    # the samples are the numpy engine's: its model, the same generator
+    status = train_to_the_end(args, stop, run, tokenizer, split, gpt_config.block_size, tt.train_run,
+                              tt.save_run, lambda: tt.to_numpy_run(run).model)
+    if run.world_size > 1 and args.save and run.step < config.num_steps:  # the resume line named torchrun
         print(f"or in one process (the checkpoint resumes under any number of processes):\n"
               f"  {one_process_command(run_words(args.argv), args.save)}", file=sys.stderr)
     return status
@@ -115,7 +117,8 @@ def torchrun_launcher(parent=None, argv=None):
     parent = parent_command() if parent is None else parent
     if argv and len(parent) > len(argv) and parent[-len(argv):] == argv:
         words = parent[: -len(argv)]
-        if len(words) > 1 and "python" in pathlib.Path(words[0]).name and pathlib.Path(words[1]).name == "torchrun":
+        names = [pathlib.Path(word).name for word in words[:2]]
+        if len(names) == 2 and "python" in names[0] and names[1] == "torchrun":
             words = words[1:]  # the interpreter that runs the torchrun script: the script alone says it
         return words
     nodes = os.environ.get("GROUP_WORLD_SIZE", "1")

@@ -192,8 +192,10 @@ def main(argv=None):
     parser.add_argument("--worker", action="store_true", help="be one process of the DDP bench")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--compile", action="store_true", help="also time float32 under torch.compile")
-    parser.add_argument("--threads", type=int, default=1, help="threads of both engines (PyTorch's, NumPy's BLAS)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the engines in turn (the median is shown)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads of both engines (PyTorch's, NumPy's BLAS)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the engines in turn (the median is shown)")
     parser.add_argument("--no-ddp", action="store_true", help="leave out the 2-process bench")
     args = parser.parse_args(argv)
     if args.worker:

@@ -208,8 +208,12 @@ class PackedGPT(IdiomaticGPT):
         qkv = attn.c_attn(x)
         qkv = qkv.new_zeros(B * T, 3 * C).index_copy(0, keep, qkv)
         # (B*T, 3C) -> (3, B*n_head, T, head_dim): the heads become a batch dimension
-        q, k, v = qkv.view(B, T, 3, n_head, head_dim).permute(2, 0, 3, 1, 4).reshape(3, B * n_head, T, head_dim)
-        scores = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(head_dim) + future.to(q.dtype)
+        qkv = qkv.view(B, T, 3, n_head, head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.reshape(3, B * n_head, T, head_dim)
+        scores = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(head_dim)
+        # the softmax in float32 at least (as autocast does F.softmax): a bfloat16 run multiplies in
+        # bfloat16, but sums in float32
+        scores = scores.to(torch.promote_types(scores.dtype, torch.float32)) + future
         # softmax, written out: exp after subtracting each row's largest score (which changes nothing
         # but keeps exp from overflowing, so it needs no gradient), then divided by the row's sum
         scores = (scores - scores.detach().amax(dim=-1, keepdim=True)).exp()
@@ -314,12 +318,12 @@ def check_batched_checkpoint(path, how_to_resume=None):
     step, total = payload.get("step"), payload.get("plain_run", {}).get("steps")
     if "optimizer" in payload and isinstance(step, int) and isinstance(total, int) and step < total:
         command = payload.get("command")
-        how = how_to_resume(command, path) if how_to_resume and command else f"its own options and --resume {path}"
-        raise ValueError(f"{where} it holds a plain run (microgpt's training, one name a step), stopped after step "
-                         f"{step} of {total}; the plain engines resume it, with: {how}. {batched}")
-    raise ValueError(f"{where} it holds the weights of a plain run (microgpt's training, one name a step; step "
-                     f"{step}), with no optimizer or generator state: `sample` and `evaluate` read it, but no run "
-                     f"continues from it. {batched}")
+        how = how_to_resume(command, path) if how_to_resume and command else f"its options and --resume {path}"
+        raise ValueError(f"{where} it holds a plain run (microgpt's training, one name a step), stopped "
+                         f"after step {step} of {total}; the plain engines resume it, with: {how}. {batched}")
+    raise ValueError(f"{where} it holds the weights of a plain run (microgpt's training, one name a step; "
+                     f"step {step}), with no optimizer or generator state: `sample` and `evaluate` read it, "
+                     f"but no run continues from it. {batched}")
 
 
 def resume_run(path, gpt_config, config, tokenizer, train_docs, device=None, dtype=None, compile=False):
@@ -365,7 +369,8 @@ def batch_tensors(token_lists, block_size, device):
 
 def nll_sum(run, forward, token_lists):
     """The summed negative log-likelihood of every real prediction of `token_lists` (a 0-d tensor)."""
-    inputs, keep, targets = batch_tensors(token_lists, run.model.config.block_size, next(run.model.parameters()).device)
+    device = next(run.model.parameters()).device
+    inputs, keep, targets = batch_tensors(token_lists, run.model.config.block_size, device)
     with autocast(run):
         logits = forward(inputs, keep)  # (N, vocab_size): the real positions only
     logits = logits.to(weight_dtype(run.dtype))  # the softmax and the sums in the weights' precision

@@ -104,7 +104,8 @@ def test_two_processes_train_as_one_with_the_whole_batch_and_resume_in_one(torch
     # it says to resume with the torchrun command that was used, or in one process; one process, to the end
     again = shlex.split(err.split("resume with:\n")[1].splitlines()[0])
     assert again == [*command, "--resume", str(path)]
-    resume = shlex.split(err.split("or in one process (the checkpoint resumes under any number of processes):\n")[1].splitlines()[0])
+    one_process = "or in one process (the checkpoint resumes under any number of processes):\n"
+    resume = shlex.split(err.split(one_process)[1].splitlines()[0])
     assert resume == [sys.executable, "-m", "microgpt_lib", *command[command.index("microgpt_lib") + 1 :],
                       "--resume", str(path)]
     resumed = subprocess.run(resume, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -126,7 +127,7 @@ def test_under_torchrun_the_resume_command_is_torchruns_own(monkeypatch, tmp_pat
 
     own = ["train", "--engine", "torch", "--save", "run.json"]
     parent = ["/venv/bin/python3", "/venv/bin/torchrun", "--nproc-per-node", "2", "-m", "microgpt_lib", *own]
-    assert cli_torch.torchrun_launcher(parent, own) == ["/venv/bin/torchrun", "--nproc-per-node", "2", "-m", "microgpt_lib"]
+    assert cli_torch.torchrun_launcher(parent, own) == parent[1:-len(own)]  # the torchrun script says it
     parent = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "-m", "microgpt_lib", *own]
     assert cli_torch.torchrun_launcher(parent, own) == parent[:-len(own)]
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
@@ -136,24 +137,27 @@ def test_under_torchrun_the_resume_command_is_torchruns_own(monkeypatch, tmp_pat
     path = tmp_path / "run.json"  # a batched run stopped after step 3 of 10 (what the overwrite guard reads)
     path.write_text(json.dumps({"format": "microgpt-checkpoint", "version": 2, "step": 3, "optimizer": {},
                                 "rng_state": [], "run": {"num_steps": 10}, "command": own}))
-    monkeypatch.setattr(cli_torch, "parent_command", lambda: ["/venv/bin/torchrun", "--nproc-per-node", "2", "-m",
-                                                              "microgpt_lib", *sys.argv[1:]])
+    torchrun_words = ["/venv/bin/torchrun", "--nproc-per-node", "2", "-m", "microgpt_lib"]
+    monkeypatch.setattr(cli_torch, "parent_command", lambda: [*torchrun_words, *sys.argv[1:]])
     monkeypatch.setenv("TORCHELASTIC_RUN_ID", "none")  # what torchrun sets in every process it starts
     torchrun = "/venv/bin/torchrun --nproc-per-node 2 -m microgpt_lib train --engine torch --save run.json"
     assert resume_command(own, "run.json") == f"{torchrun} --resume run.json"
     with pytest.raises(ValueError, match=f"can still resume \\(with: {re.escape(torchrun)} --resume "):
         check_overwrite(path, how_to_resume=resume_command)
     monkeypatch.delenv("TORCHELASTIC_RUN_ID")
-    assert resume_command(own, "run.json").startswith(shlex.join([sys.executable, "-m", "microgpt_lib", "train"]))
+    one_process = shlex.join([sys.executable, "-m", "microgpt_lib", "train"])
+    assert resume_command(own, "run.json").startswith(one_process)
 
 
 def plain_checkpoints(folder):
-    """A plain run (microgpt's, one name a step, version 1) finished after 3 steps, and one stopped after 3 of 10."""
+    """A plain run (microgpt's, one name a step, version 1) finished after 3 steps, and one stopped
+    after 3 of 10."""
     from microgpt_lib.checkpoint import save_checkpoint
     from microgpt_lib.model import GPT
 
     tokenizer = Tokenizer(list("abc"))
-    model = GPT(GPTConfig(tokenizer.vocab_size, n_embd=4, n_head=1, n_layer=1, block_size=4), random.Random(0))
+    config = GPTConfig(tokenizer.vocab_size, n_embd=4, n_head=1, n_layer=1, block_size=4)
+    model = GPT(config, random.Random(0))
     finished, stopped = folder / "finished.json", folder / "stopped.json"
     save_checkpoint(finished, model, tokenizer, 3, [3.0, 2.9, 2.8])
     save_checkpoint(stopped, model, tokenizer, 3, [3.0, 2.9, 2.8], optimizer={"m": [], "v": []},
@@ -171,10 +175,10 @@ def test_resuming_a_plain_runs_checkpoint_says_what_it_is_and_what_resumes_it(to
         tt.check_batched_checkpoint(finished)
     result = cli("train", "--engine", "torch", "--steps", "10", "--resume", str(stopped))
     assert result.returncode == 2 and result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
-    one_process = shlex.join([sys.executable, "-m", "microgpt_lib", "train", "--steps", "10", "--save", str(stopped),
-                              "--resume", str(stopped)])
-    assert (f"it holds a plain run (microgpt's training, one name a step), stopped after step 3 of 10; the plain "
-            f"engines resume it, with: {one_process}. A batched run") in result.stderr
+    one_process = shlex.join([sys.executable, "-m", "microgpt_lib", "train", "--steps", "10",
+                              "--save", str(stopped), "--resume", str(stopped)])
+    assert (f"it holds a plain run (microgpt's training, one name a step), stopped after step 3 of 10; "
+            f"the plain engines resume it, with: {one_process}. A batched run") in result.stderr
     assert "weights only" not in result.stderr
 
 
@@ -182,8 +186,8 @@ def test_compile_trains_a_tiny_run_on_the_cpu_as_without_it(torch):
     """`train --engine torch --compile`: torch.compile (inductor, C++ built with the machine's compiler) trains
     to the losses of the same run without it (float32, to the printed digits). Where torch.compile does not
     work (no C compiler), the command says so in one line, and this test is skipped with that line."""
-    tiny = ["train", "--engine", "torch", "--device", "cpu", "--dtype", "float32", "--steps", "4", "--batch-size", "4",
-            "--eval-every", "2", "--n-embd", "8", "--n-head", "2", "--num-samples", "1"]
+    tiny = ["train", "--engine", "torch", "--device", "cpu", "--dtype", "float32", "--steps", "4",
+            "--batch-size", "4", "--eval-every", "2", "--n-embd", "8", "--n-head", "2", "--num-samples", "1"]
     compiled = cli(*tiny, "--compile")
     if compiled.returncode == 2 and "--compile: torch.compile does not work here" in compiled.stderr:
         pytest.skip(compiled.stderr.strip())
