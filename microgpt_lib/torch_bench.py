@@ -160,20 +160,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+def bench_processes(n, steps, tries=2):
+    """Seconds for `steps` steps of the whole batch on `n` processes (n > 1: under torchrun, gloo).
+
+    The port picked for torchrun is free when picked, but another program may take it before torchrun
+    does; so a failed start is tried again, on another port, once."""
+    me = [sys.executable, "-m", "microgpt_lib.torch_bench", "--worker", "--steps", str(steps)]
+    for attempt in range(tries):
+        launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(n),
+                  "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
+        done = subprocess.run(me if n == 1 else launch + me[1:], capture_output=True, text=True, timeout=900)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode == 0 and lines:
+            return json.loads(lines[-1])["seconds"]
+    # the process's own error, not torchrun's summary of it (ChildFailedError, a closing line of '=')
+    said = [line for line in done.stderr.splitlines() if line.strip() and set(line.strip()) != {"="}]
+    errors = [line for line in said if any(word in line for word in ("Error", "Exception", "error:"))
+              and "ChildFailedError" not in line] or said
+    raise RuntimeError(f"the {n}-process bench failed {tries} times (exit status {done.returncode}): "
+                       f"{errors[-1].strip() if errors else 'no message'}")
+
+
 def ddp_bench(steps=10, processes=2, rounds=3, out=print):
     """The same total batch on `processes` processes against 1, in alternating rounds (the median of each):
     seconds, names/s and the scaling efficiency."""
-    me = [sys.executable, "-m", "microgpt_lib.torch_bench", "--worker", "--steps", str(steps)]
     times = {1: [], processes: []}
     for _ in range(rounds):
-        launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(processes),
-                  "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
-        for n, command in ((1, me), (processes, launch + me[1:])):
-            done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-            if done.returncode != 0 or not lines:
-                raise RuntimeError(f"the {n}-process bench failed: {done.stderr.strip().splitlines()[-1:]}")
-            times[n].append(json.loads(lines[-1])["seconds"])
+        for n in (1, processes):
+            times[n].append(bench_processes(n, steps))
     results = {n: statistics.median(seconds) for n, seconds in times.items()}
     batch_size = bt.PRESETS["big"]["batch_size"]
     out(f"DistributedDataParallel (gloo, float32), batch {batch_size} in all, {steps} steps, median of {rounds} rounds:")
