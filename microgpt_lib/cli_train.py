@@ -28,7 +28,15 @@ from .train import format_step
 
 def launcher():
     """The words that start this command line again: the `microgpt` script if that is what ran, else
-    this very interpreter with `-m microgpt_lib` (a bare `python` may be another one, without the course)."""
+    this very interpreter with `-m microgpt_lib` (a bare `python` may be another one, without the course);
+    under torchrun, the torchrun command that started this process (chapter 14)."""
+    if "TORCHELASTIC_RUN_ID" in os.environ:
+        from .cli_torch import torchrun_launcher
+        return torchrun_launcher()
+    return one_process_launcher()
+
+
+def one_process_launcher():
     script = sys.argv[0] if sys.argv else ""
     if pathlib.Path(script).stem == "microgpt":
         return [script]

@@ -86,8 +86,27 @@ def compile_works():
         return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:160]
 
 
-def engines_bench(steps=10, rounds=3, compile=False, out=print):
-    """Names and tokens per second of numpy and torch (float64, float32, bfloat16, float32 compiled)."""
+def blas_threads():
+    """The number of threads of NumPy's BLAS (the largest, if it has several libraries)."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+
+
+def engines_bench(steps=10, rounds=3, compile=False, threads=1, out=print):
+    """Names and tokens per second of numpy and torch (float64, float32, bfloat16, float32 compiled).
+
+    Both engines get `threads` threads (NumPy's BLAS and PyTorch alike): one by default, as microgpt_lib
+    sets for its own processes."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    with threadpool_limits(threads, user_api="blas"):
+        return timed_engines(steps, rounds, compile, out)
+
+
+def timed_engines(steps, rounds, compile, out):
     import torch
 
     gpt_config, config, tokenizer, batches = setup(steps)
@@ -105,8 +124,9 @@ def engines_bench(steps=10, rounds=3, compile=False, out=print):
         for name, step in steppers.items():
             seconds[name].append(time_steps(step, batches))
     out(f"training throughput, --preset big model ({', '.join(f'{k}={v}' for k, v in BIG.items())}), "
-        f"batch {config.batch_size}, {steps} steps x {rounds} rounds, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} thread(s), {os.cpu_count()} cores")
+        f"batch {config.batch_size}, {steps} steps x {rounds} rounds, torch {torch.__version__}; threads: "
+        f"torch {torch.get_num_threads()}, numpy's BLAS {blas_threads()}; {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan'):.1f}")
     out(f"{'engine':24s} {'names/s':>9s} {'tokens/s':>9s} {'vs numpy':>9s}")
     result = {}
     for name, times in seconds.items():
@@ -140,20 +160,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+def bench_processes(n, steps, tries=2):
+    """Seconds for `steps` steps of the whole batch on `n` processes (n > 1: under torchrun, gloo).
+
+    The port picked for torchrun is free when picked, but another program may take it before torchrun
+    does; so a failed start is tried again, on another port, once."""
+    me = [sys.executable, "-m", "microgpt_lib.torch_bench", "--worker", "--steps", str(steps)]
+    for attempt in range(tries):
+        launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(n),
+                  "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
+        done = subprocess.run(me if n == 1 else launch + me[1:], capture_output=True, text=True, timeout=900)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode == 0 and lines:
+            return json.loads(lines[-1])["seconds"]
+    # the process's own error, not torchrun's summary of it (ChildFailedError, a closing line of '=')
+    said = [line for line in done.stderr.splitlines() if line.strip() and set(line.strip()) != {"="}]
+    errors = [line for line in said if any(word in line for word in ("Error", "Exception", "error:"))
+              and "ChildFailedError" not in line] or said
+    raise RuntimeError(f"the {n}-process bench failed {tries} times (exit status {done.returncode}): "
+                       f"{errors[-1].strip() if errors else 'no message'}")
+
+
 def ddp_bench(steps=10, processes=2, rounds=3, out=print):
     """The same total batch on `processes` processes against 1, in alternating rounds (the median of each):
     seconds, names/s and the scaling efficiency."""
-    me = [sys.executable, "-m", "microgpt_lib.torch_bench", "--worker", "--steps", str(steps)]
     times = {1: [], processes: []}
     for _ in range(rounds):
-        launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(processes),
-                  "--master-addr", "127.0.0.1", "--master-port", str(free_port())]
-        for n, command in ((1, me), (processes, launch + me[1:])):
-            done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-            if done.returncode != 0 or not lines:
-                raise RuntimeError(f"the {n}-process bench failed: {done.stderr.strip().splitlines()[-1:]}")
-            times[n].append(json.loads(lines[-1])["seconds"])
+        for n in (1, processes):
+            times[n].append(bench_processes(n, steps))
     results = {n: statistics.median(seconds) for n, seconds in times.items()}
     batch_size = bt.PRESETS["big"]["batch_size"]
     out(f"DistributedDataParallel (gloo, float32), batch {batch_size} in all, {steps} steps, median of {rounds} rounds:")
@@ -171,11 +205,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m microgpt_lib.torch_bench")
     parser.add_argument("--worker", action="store_true", help="be one process of the DDP bench")
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--compile", action="store_true", help="also time float32 under torch.compile")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads of both engines (PyTorch's, NumPy's BLAS)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the engines in turn (the median is shown)")
+    parser.add_argument("--no-ddp", action="store_true", help="leave out the 2-process bench")
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.steps)
-    engines_bench(args.steps, compile=args.compile)
+    engines_bench(args.steps, args.rounds, compile=args.compile, threads=args.threads)
+    if args.no_ddp:
+        return
     ddp_bench(args.steps)
 
 

@@ -7,8 +7,11 @@ with the same per-character measure, and the same checkpoints (version 2, the we
 NumpyGPT's flat layout): a run started here resumes on the NumPy engine and back. In float64 on
 the CPU the two engines print the same losses (to 1e-9); float32 and bfloat16 are for speed.
 
-The model is chapter 10's `IdiomaticGPT` (a padded batch at once; right padding, so the causal
-mask keeps every real position from seeing it, and the loss mask drops it).
+The model is chapter 10's `IdiomaticGPT`, fed a padded batch (right padding, so the causal mask
+keeps every real position from seeing it) but computing only where it must: `PackedGPT` runs the
+layers that act on each position alone (embeddings, RMSNorm, the linear layers, the loss) on the real
+positions only, packed one after another, and pads them back into the (B, T) rectangle for attention
+alone. The arithmetic of every real position is the padded model's; the padding is never computed.
 
 Past one process: launched by `torchrun --nproc-per-node N`, each process takes a contiguous share
 of every batch, and DistributedDataParallel averages the gradients (all-reduce) before each
@@ -21,6 +24,7 @@ PyTorch is an optional extra of the course; only this module and torch_model imp
 import contextlib
 import dataclasses
 import datetime
+import json
 import math
 import os
 import random
@@ -77,6 +81,11 @@ def default_dtype(device):
 def weight_dtype(dtype):
     """The weights' own type: bfloat16 runs keep float32 weights and compute in bfloat16 (autocast)."""
     return torch.float64 if dtype == "float64" else torch.float32
+
+
+def fused_adamw(device):
+    """torch.optim.AdamW's fused kernel where this PyTorch has one for `device` (CPU and CUDA do), else None."""
+    return True if device in ("cpu", "cuda") else None
 
 
 def autocast(run):
@@ -157,6 +166,61 @@ def flat_from_state_dict(state_dict, config):
     return np.concatenate([micro[name].detach().to("cpu", torch.float64).numpy().ravel() for name in param_shapes(config)])
 
 
+# ---------------------------------------------------------------- the model, on the real positions only
+
+
+class PackedGPT(IdiomaticGPT):
+    """`IdiomaticGPT` (the same weights, names and state_dict) that computes the real positions only.
+
+    A random batch of names is about a third padding (chapter 14, section 3). Every layer but attention
+    acts on each position alone, so those layers run on the N real positions packed into an (N, C)
+    matrix; attention, which mixes the positions of a name, gets them back in the padded (B, T)
+    rectangle, the padding as zeros, which the causal mask keeps every real position from seeing.
+    """
+
+    def forward(self, idx, keep=None):
+        """Logits (N, vocab_size) of the real positions `keep` (indices into the flattened (B, T) batch
+        `idx`, in order); without `keep`, IdiomaticGPT's (logits, loss) of the whole rectangle."""
+        if keep is None:
+            return super().forward(idx)
+        B, T = idx.shape
+        if T > self.config.block_size:
+            raise ValueError(f"{T} positions do not fit in the context of block_size={self.config.block_size}")
+        C, wte, wpe = self.config.n_embd, self.transformer.wte, self.transformer.wpe
+        x = F.rms_norm(wte(idx.flatten()[keep]) + wpe(keep % T), (C,), eps=1e-5)  # (N, C)
+        # the causal mask as a bias: 0 where a position may look (itself and the past), -inf after it
+        future = torch.full((T, T), -math.inf, device=idx.device, dtype=x.dtype).triu(1)
+        for block in self.transformer.h:
+            y = self.attention(block.attn, F.rms_norm(x, (C,), eps=1e-5), keep, B, T, future)
+            x = x + block.attn.c_proj(y)
+            x = x + block.mlp(F.rms_norm(x, (C,), eps=1e-5))
+        return self.lm_head(x)
+
+    def attention(self, attn, x, keep, B, T, future):
+        """Causal self-attention of the packed positions `x` (N, C): q, k and v of the real positions,
+        padded with zeros into (B x n_head, T, head_dim), attended, and packed again (N, C).
+
+        Written out (matrix products and softmax) rather than F.scaled_dot_product_attention: on the
+        CPU, with T and head_dim this small, PyTorch's fused kernel measured about twice as slow.
+        """
+        C, n_head = self.config.n_embd, self.config.n_head
+        head_dim = C // n_head
+        qkv = attn.c_attn(x)
+        qkv = qkv.new_zeros(B * T, 3 * C).index_copy(0, keep, qkv)
+        # (B*T, 3C) -> (3, B*n_head, T, head_dim): the heads become a batch dimension
+        qkv = qkv.view(B, T, 3, n_head, head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.reshape(3, B * n_head, T, head_dim)
+        scores = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(head_dim)
+        # the softmax in float32 at least (as autocast does F.softmax): a bfloat16 run multiplies in
+        # bfloat16, but sums in float32
+        scores = scores.to(torch.promote_types(scores.dtype, torch.float32)) + future
+        # softmax, written out: exp after subtracting each row's largest score (which changes nothing
+        # but keeps exp from overflowing, so it needs no gradient), then divided by the row's sum
+        scores = (scores - scores.detach().amax(dim=-1, keepdim=True)).exp()
+        y = torch.bmm(scores / scores.sum(dim=-1, keepdim=True), v)  # (B*n_head, T, head_dim)
+        return y.view(B, n_head, T, head_dim).transpose(1, 2).reshape(B * T, C)[keep]
+
+
 # ---------------------------------------------------------------- a run
 
 
@@ -164,7 +228,7 @@ def flat_from_state_dict(state_dict, config):
 class TorchRun:
     """`batch_train.Run` on PyTorch: the same fields, plus where and how it computes."""
 
-    model: IdiomaticGPT  # the weights (on `device`, float64 or float32)
+    model: PackedGPT  # IdiomaticGPT's weights (on `device`, float64 or float32)
     optimizer: torch.optim.AdamW
     rng: random.Random
     config: bt.RunConfig
@@ -207,15 +271,19 @@ def from_numpy_run(numpy_run, device=None, dtype=None, compile=False):
     else:
         device_index = torch.device(device)
     gpt_config = numpy_run.model.config
-    model = IdiomaticGPT(gpt_config)
+    model = PackedGPT(gpt_config)
     model.load_state_dict(state_dict_from_flat(numpy_run.model.flat, gpt_config))
     model.to(device=device_index, dtype=weight_dtype(dtype))
+    # fused: one kernel updates every parameter (not a loop of small operations per parameter)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(config.beta1, config.beta2), eps=1e-8,
-                                  weight_decay=config.weight_decay)
+                                  weight_decay=config.weight_decay, fused=fused_adamw(device))
     if numpy_run.step > 0:  # Adam's moments, from NumpyGPT's flat layout into torch's per-parameter state
         moments = {key: state_dict_from_flat(numpy_run.optimizer.state_dict()[key], gpt_config) for key in ("m", "v")}
         for name, p in model.named_parameters():
-            optimizer.state[p] = {"step": torch.tensor(float(numpy_run.step)),
+            # the fused kernel keeps the step count on the weights' device, the loop on the CPU
+            step = torch.tensor(float(numpy_run.step), dtype=torch.float32,
+                                device=p.device if optimizer.defaults["fused"] else "cpu")
+            optimizer.state[p] = {"step": step,
                                   "exp_avg": moments["m"][name].to(p.device, p.dtype).clone(),
                                   "exp_avg_sq": moments["v"][name].to(p.device, p.dtype).clone()}
     forward = torch.compile(model, dynamic=True) if compile else model
@@ -232,8 +300,35 @@ def start_run(gpt_config, config, device=None, dtype=None, compile=False):
     return from_numpy_run(bt.start_run(gpt_config, config), device, dtype, compile)
 
 
+def check_batched_checkpoint(path, how_to_resume=None):
+    """Nothing if `path` may hold a batched run to resume (batch_train.resume_run checks the rest); a
+    ValueError that says what it holds instead, and what can be done with it, if it is a plain run's
+    (microgpt's training, one name a step: a version-1 checkpoint). `how_to_resume(command, path)` gives
+    the command line that resumes a plain run stopped half way."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            payload = json.load(f)
+    except (OSError, ValueError):
+        return  # load_checkpoint says what is wrong with it
+    if not isinstance(payload, dict) or payload.get("version") != 1:
+        return
+    where = f"cannot resume from {str(path)!r} with --engine torch:"
+    batched = ("A batched run (--engine torch, or numpy) continues only from a checkpoint that a batched run "
+               "saved with --save before its last step")
+    step, total = payload.get("step"), payload.get("plain_run", {}).get("steps")
+    if "optimizer" in payload and isinstance(step, int) and isinstance(total, int) and step < total:
+        command = payload.get("command")
+        how = how_to_resume(command, path) if how_to_resume and command else f"its options and --resume {path}"
+        raise ValueError(f"{where} it holds a plain run (microgpt's training, one name a step), stopped "
+                         f"after step {step} of {total}; the plain engines resume it, with: {how}. {batched}")
+    raise ValueError(f"{where} it holds the weights of a plain run (microgpt's training, one name a step; "
+                     f"step {step}), with no optimizer or generator state: `sample` and `evaluate` read it, "
+                     f"but no run continues from it. {batched}")
+
+
 def resume_run(path, gpt_config, config, tokenizer, train_docs, device=None, dtype=None, compile=False):
     """The run saved at `path` (by either engine), ready to continue; an error in one line if it was another run."""
+    check_batched_checkpoint(path)
     return from_numpy_run(bt.resume_run(path, gpt_config, config, tokenizer, train_docs), device, dtype, compile)
 
 
@@ -264,20 +359,22 @@ best_path = bt.best_path
 
 
 def batch_tensors(token_lists, block_size, device):
-    """pad_batch's (inputs, targets, mask) as tensors on `device`."""
+    """pad_batch's padded inputs (B, T), the indices `keep` of its real positions in the flattened
+    batch (N,), and their targets (N,), as tensors on `device`."""
     inputs, targets, mask = pad_batch(token_lists, block_size, pad_id=0)
-    return (torch.from_numpy(inputs).to(device), torch.from_numpy(targets).to(device),
-            torch.from_numpy(mask).to(device))
+    keep = np.flatnonzero(mask)
+    return (torch.from_numpy(inputs).to(device), torch.from_numpy(keep).to(device),
+            torch.from_numpy(targets.ravel()[keep]).to(device))
 
 
 def nll_sum(run, forward, token_lists):
     """The summed negative log-likelihood of every real prediction of `token_lists` (a 0-d tensor)."""
-    inputs, targets, mask = batch_tensors(token_lists, run.model.config.block_size, next(run.model.parameters()).device)
+    device = next(run.model.parameters()).device
+    inputs, keep, targets = batch_tensors(token_lists, run.model.config.block_size, device)
     with autocast(run):
-        logits = forward(inputs)[0]
+        logits = forward(inputs, keep)  # (N, vocab_size): the real positions only
     logits = logits.to(weight_dtype(run.dtype))  # the softmax and the sums in the weights' precision
-    nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none")
-    return (nll * mask.flatten().to(nll.dtype)).sum()
+    return F.cross_entropy(logits, targets, reduction="sum")
 
 
 def masked_loss(run, token_lists):

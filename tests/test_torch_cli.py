@@ -2,6 +2,7 @@
 the one-line message without torch; and two processes under torchrun (DistributedDataParallel, gloo on
 the CPU) against one process with the whole batch, stopped by SIGTERM, saved by rank 0, resumed in one process.
 """
+import json
 import random
 import re
 import shlex
@@ -100,9 +101,13 @@ def test_two_processes_train_as_one_with_the_whole_batch_and_resume_in_one(torch
     bt.train_run(one, tokenizer, split.train, split.val, should_stop=lambda: one.step >= saved.step)
     np.testing.assert_allclose(saved.model.flat, one.model.flat, rtol=0, atol=1e-12)
     np.testing.assert_allclose(saved.loss_history, one.loss_history, rtol=0, atol=1e-12)
-    # the printed command resumes it in one process, to the end
-    resume = shlex.split(err.split("resume with:\n")[1].splitlines()[0])
-    assert resume[:3] == [sys.executable, "-m", "microgpt_lib"] and "--resume" in resume
+    # it says to resume with the torchrun command that was used, or in one process; one process, to the end
+    again = shlex.split(err.split("resume with:\n")[1].splitlines()[0])
+    assert again == [*command, "--resume", str(path)]
+    one_process = "or in one process (the checkpoint resumes under any number of processes):\n"
+    resume = shlex.split(err.split(one_process)[1].splitlines()[0])
+    assert resume == [sys.executable, "-m", "microgpt_lib", *command[command.index("microgpt_lib") + 1 :],
+                      "--resume", str(path)]
     resumed = subprocess.run(resume, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     bt.train_run(one, tokenizer, split.train, split.val)
@@ -110,6 +115,88 @@ def test_two_processes_train_as_one_with_the_whole_batch_and_resume_in_one(torch
     assert final.step == 40
     np.testing.assert_allclose(final.model.flat, one.model.flat, rtol=0, atol=1e-12)
     assert resumed.stdout.splitlines()[-1] == f"val loss: {one.val_history[-1][1]:.4f}"
+
+
+def test_under_torchrun_the_resume_command_is_torchruns_own(monkeypatch, tmp_path):
+    """The words that restart a run under torchrun: torchrun's command line (read from the parent process)
+    up to this program's arguments; rebuilt from torchrun's variables where it cannot be read; and the same
+    words in the message that refuses to overwrite a run that can still resume."""
+    from microgpt_lib import cli_torch
+    from microgpt_lib.cli_train import resume_command
+    from microgpt_lib.save_guard import check_overwrite
+
+    own = ["train", "--engine", "torch", "--save", "run.json"]
+    parent = ["/venv/bin/python3", "/venv/bin/torchrun", "--nproc-per-node", "2", "-m", "microgpt_lib", *own]
+    assert cli_torch.torchrun_launcher(parent, own) == parent[1:-len(own)]  # the torchrun script says it
+    parent = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "-m", "microgpt_lib", *own]
+    assert cli_torch.torchrun_launcher(parent, own) == parent[:-len(own)]
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    monkeypatch.setenv("GROUP_WORLD_SIZE", "2")
+    assert cli_torch.torchrun_launcher([], own) == ["torchrun", "--nnodes", "2", "--nproc-per-node", "4", "-m",
+                                                    "microgpt_lib"]
+    path = tmp_path / "run.json"  # a batched run stopped after step 3 of 10 (what the overwrite guard reads)
+    path.write_text(json.dumps({"format": "microgpt-checkpoint", "version": 2, "step": 3, "optimizer": {},
+                                "rng_state": [], "run": {"num_steps": 10}, "command": own}))
+    torchrun_words = ["/venv/bin/torchrun", "--nproc-per-node", "2", "-m", "microgpt_lib"]
+    monkeypatch.setattr(cli_torch, "parent_command", lambda: [*torchrun_words, *sys.argv[1:]])
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "none")  # what torchrun sets in every process it starts
+    torchrun = "/venv/bin/torchrun --nproc-per-node 2 -m microgpt_lib train --engine torch --save run.json"
+    assert resume_command(own, "run.json") == f"{torchrun} --resume run.json"
+    with pytest.raises(ValueError, match=f"can still resume \\(with: {re.escape(torchrun)} --resume "):
+        check_overwrite(path, how_to_resume=resume_command)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID")
+    one_process = shlex.join([sys.executable, "-m", "microgpt_lib", "train"])
+    assert resume_command(own, "run.json").startswith(one_process)
+
+
+def plain_checkpoints(folder):
+    """A plain run (microgpt's, one name a step, version 1) finished after 3 steps, and one stopped
+    after 3 of 10."""
+    from microgpt_lib.checkpoint import save_checkpoint
+    from microgpt_lib.model import GPT
+
+    tokenizer = Tokenizer(list("abc"))
+    config = GPTConfig(tokenizer.vocab_size, n_embd=4, n_head=1, n_layer=1, block_size=4)
+    model = GPT(config, random.Random(0))
+    finished, stopped = folder / "finished.json", folder / "stopped.json"
+    save_checkpoint(finished, model, tokenizer, 3, [3.0, 2.9, 2.8])
+    save_checkpoint(stopped, model, tokenizer, 3, [3.0, 2.9, 2.8], optimizer={"m": [], "v": []},
+                    plain_run={"steps": 10}, command=["train", "--steps", "10", "--save", str(stopped)])
+    return finished, stopped
+
+
+def test_resuming_a_plain_runs_checkpoint_says_what_it_is_and_what_resumes_it(torch, tmp_path):
+    from microgpt_lib import torch_train as tt
+
+    finished, stopped = plain_checkpoints(tmp_path)
+    with pytest.raises(ValueError, match=r"with --engine torch: it holds the weights of a plain run \(microgpt's "
+                                         r"training, one name a step; step 3\), with no optimizer.*`sample` and "
+                                         r"`evaluate` read it.*A batched run .* continues only from"):
+        tt.check_batched_checkpoint(finished)
+    result = cli("train", "--engine", "torch", "--steps", "10", "--resume", str(stopped))
+    assert result.returncode == 2 and result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    one_process = shlex.join([sys.executable, "-m", "microgpt_lib", "train", "--steps", "10",
+                              "--save", str(stopped), "--resume", str(stopped)])
+    assert (f"it holds a plain run (microgpt's training, one name a step), stopped after step 3 of 10; "
+            f"the plain engines resume it, with: {one_process}. A batched run") in result.stderr
+    assert "weights only" not in result.stderr
+
+
+def test_compile_trains_a_tiny_run_on_the_cpu_as_without_it(torch):
+    """`train --engine torch --compile`: torch.compile (inductor, C++ built with the machine's compiler) trains
+    to the losses of the same run without it (float32, to the printed digits). Where torch.compile does not
+    work (no C compiler), the command says so in one line, and this test is skipped with that line."""
+    tiny = ["train", "--engine", "torch", "--device", "cpu", "--dtype", "float32", "--steps", "4",
+            "--batch-size", "4", "--eval-every", "2", "--n-embd", "8", "--n-head", "2", "--num-samples", "1"]
+    compiled = cli(*tiny, "--compile")
+    if compiled.returncode == 2 and "--compile: torch.compile does not work here" in compiled.stderr:
+        pytest.skip(compiled.stderr.strip())
+    plain = cli(*tiny)
+    assert compiled.returncode == 0 and plain.returncode == 0, compiled.stderr[-2000:]
+    assert "float32, compiled, 1 thread" in compiled.stdout
+    losses = lambda out: [float(x) for x in re.findall(r"(?:train|val) (\d+\.\d{4})", out)]
+    assert len(losses(compiled.stdout)) == 4  # train and val, at steps 2 and 4
+    np.testing.assert_allclose(losses(compiled.stdout), losses(plain.stdout), rtol=0, atol=2e-4)
 
 
 def test_no_module_but_torch_model_and_torch_train_imports_torch():

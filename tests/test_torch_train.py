@@ -42,6 +42,26 @@ def test_float64_on_the_cpu_prints_the_numpy_engines_losses(tt, numpy_run):
     assert run.loss_history[-1] < run.loss_history[0] - 0.5  # it learnt something
 
 
+def test_packed_gpt_computes_the_padded_models_logits_of_the_real_positions(tt):
+    """PackedGPT runs all but attention on the real positions only: the same logits there as IdiomaticGPT on
+    the padded batch (float64, to rounding), whatever the padding holds."""
+    import torch
+
+    from microgpt_lib.torch_model import IdiomaticGPT
+
+    padded, packed = IdiomaticGPT(SMALL), tt.PackedGPT(SMALL)
+    packed.load_state_dict(padded.state_dict())
+    token_lists = [TOKENIZER.tokenize(name) for name in ("emma", "christopher", "al", "sophia")]
+    inputs, keep, targets = tt.batch_tensors(token_lists, SMALL.block_size, "cpu")
+    assert len(keep) == sum(len(t) - 1 for t in token_lists) < inputs.numel()  # padding left out
+    expected = padded(inputs)[0].flatten(0, 1)[keep]
+    torch.testing.assert_close(packed(inputs, keep), expected, rtol=0, atol=1e-12)
+    garbage = inputs.clone().flatten()
+    garbage[[i for i in range(inputs.numel()) if i not in set(keep.tolist())]] = 5  # other padding tokens
+    torch.testing.assert_close(packed(garbage.view(inputs.shape), keep), expected, rtol=0, atol=1e-12)
+    assert torch.equal(targets, torch.tensor([t for tokens in token_lists for t in tokens[1:]]))
+
+
 def test_float32_and_bfloat16_reach_about_the_same_loss(tt, numpy_run):
     for dtype, tol in (("float32", 1e-4), ("bfloat16", 0.05)):
         run = tt.train_run(tt.start_run(SMALL, CONFIG, "cpu", dtype), TOKENIZER, TRAIN, VAL)
