@@ -138,7 +138,8 @@ def test_under_torchrun_the_resume_command_is_torchruns_own(monkeypatch, tmp_pat
     path.write_text(json.dumps({"format": "microgpt-checkpoint", "version": 2, "step": 3, "optimizer": {},
                                 "rng_state": [], "run": {"num_steps": 10}, "command": own}))
     torchrun_words = ["/venv/bin/torchrun", "--nproc-per-node", "2", "-m", "microgpt_lib"]
-    monkeypatch.setattr(cli_torch, "parent_command", lambda: [*torchrun_words, *sys.argv[1:]])
+    monkeypatch.setattr(sys, "argv", ["microgpt_lib", *own])  # what torchrun passes on (not pytest's own words)
+    monkeypatch.setattr(cli_torch, "parent_command", lambda: [*torchrun_words, *own])
     monkeypatch.setenv("TORCHELASTIC_RUN_ID", "none")  # what torchrun sets in every process it starts
     torchrun = "/venv/bin/torchrun --nproc-per-node 2 -m microgpt_lib train --engine torch --save run.json"
     assert resume_command(own, "run.json") == f"{torchrun} --resume run.json"
