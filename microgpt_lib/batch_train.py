@@ -9,6 +9,7 @@ interrupted and resumed ends with exactly the weights of one that was not.
 """
 import dataclasses
 import hashlib
+import json
 import math
 import pathlib
 import random
@@ -202,6 +203,33 @@ def save_run(path, run, tokenizer, train_docs, dtype="float64", resumable=True):
     save_run_checkpoint(path, run.model, tokenizer, run.step, run.loss_history, dtype=dtype, **extra)
 
 
+def check_batched_checkpoint(path, how_to_resume=None, engine=None):
+    """Nothing if `path` may hold a batched run to resume (batch_train.resume_run checks the rest); a
+    ValueError that says what it holds instead, and what can be done with it, if it is a plain run's
+    (microgpt's training, one name a step: a version-1 checkpoint). `how_to_resume(command, path)` gives
+    the command line that resumes a plain run stopped half way; `engine` (e.g. "--engine torch") is named in
+    the message."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            payload = json.load(f)
+    except (OSError, ValueError):
+        return  # load_checkpoint says what is wrong with it
+    if not isinstance(payload, dict) or payload.get("version") != 1:
+        return
+    where = f"cannot resume from {str(path)!r}{f' with {engine}' if engine else ''}:"
+    batched = ("A batched run (--engine torch, or numpy) continues only from a checkpoint that a batched run "
+               "saved with --save before its last step")
+    step, total = payload.get("step"), payload.get("plain_run", {}).get("steps")
+    if "optimizer" in payload and isinstance(step, int) and isinstance(total, int) and step < total:
+        command = payload.get("command")
+        how = how_to_resume(command, path) if how_to_resume and command else f"its options and --resume {path}"
+        raise ValueError(f"{where} it holds a plain run (microgpt's training, one name a step), stopped "
+                         f"after step {step} of {total}; the plain engines resume it, with: {how}. {batched}")
+    raise ValueError(f"{where} it holds the weights of a plain run (microgpt's training, one name a step; "
+                     f"step {step}), with no optimizer or generator state: `sample` and `evaluate` read it, "
+                     f"but no run continues from it. {batched}")
+
+
 def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=make_optimizer):
     """The run saved at `path`, ready to continue; an error in one line if it was another run.
 
@@ -209,6 +237,7 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=m
     be of `gpt_config`'s kind; `make_optimizer(model, config)` rebuilds its optimizer (chapter 13
     gives its own).
     """
+    check_batched_checkpoint(path)  # a plain run's checkpoint: say what it is, and what resumes it
     saved = load_checkpoint(path, engine="numpy")
     where = f"cannot resume from {str(path)!r}:"
     if "optimizer" not in saved.extra or "rng_state" not in saved.extra:

@@ -24,7 +24,6 @@ PyTorch is an optional extra of the course; only this module and torch_model imp
 import contextlib
 import dataclasses
 import datetime
-import json
 import math
 import os
 import random
@@ -301,29 +300,8 @@ def start_run(gpt_config, config, device=None, dtype=None, compile=False):
 
 
 def check_batched_checkpoint(path, how_to_resume=None):
-    """Nothing if `path` may hold a batched run to resume (batch_train.resume_run checks the rest); a
-    ValueError that says what it holds instead, and what can be done with it, if it is a plain run's
-    (microgpt's training, one name a step: a version-1 checkpoint). `how_to_resume(command, path)` gives
-    the command line that resumes a plain run stopped half way."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            payload = json.load(f)
-    except (OSError, ValueError):
-        return  # load_checkpoint says what is wrong with it
-    if not isinstance(payload, dict) or payload.get("version") != 1:
-        return
-    where = f"cannot resume from {str(path)!r} with --engine torch:"
-    batched = ("A batched run (--engine torch, or numpy) continues only from a checkpoint that a batched run "
-               "saved with --save before its last step")
-    step, total = payload.get("step"), payload.get("plain_run", {}).get("steps")
-    if "optimizer" in payload and isinstance(step, int) and isinstance(total, int) and step < total:
-        command = payload.get("command")
-        how = how_to_resume(command, path) if how_to_resume and command else f"its options and --resume {path}"
-        raise ValueError(f"{where} it holds a plain run (microgpt's training, one name a step), stopped "
-                         f"after step {step} of {total}; the plain engines resume it, with: {how}. {batched}")
-    raise ValueError(f"{where} it holds the weights of a plain run (microgpt's training, one name a step; "
-                     f"step {step}), with no optimizer or generator state: `sample` and `evaluate` read it, "
-                     f"but no run continues from it. {batched}")
+    """batch_train.check_batched_checkpoint, its message naming this engine."""
+    bt.check_batched_checkpoint(path, how_to_resume, engine="--engine torch")
 
 
 def resume_run(path, gpt_config, config, tokenizer, train_docs, device=None, dtype=None, compile=False):

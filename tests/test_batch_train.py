@@ -232,3 +232,25 @@ def test_the_shipped_big_model_is_the_presets_and_reaches_the_target():
     assert big.step == preset["num_steps"] and len(big.loss_history) == big.step
     val = bt.evaluate(big.model, big.tokenizer, split_docs().val)
     assert val <= 2.00 and abs(val - big.extra["val_history"][-1][1]) < 1e-4  # float16 rounding moves it by less
+
+
+def test_resuming_a_plain_runs_checkpoint_says_what_it_is_and_what_resumes_it(tmp_path):
+    """A plain run's checkpoint (microgpt's training, one name a step) given to a batched resume: not "weights
+    only", but what it holds: a finished run's weights (which sample and evaluate read), or a run stopped half
+    way, with the command that resumes it on the plain engines."""
+    from microgpt_lib.checkpoint import save_checkpoint
+    from microgpt_lib.model import GPT
+
+    model = GPT(SMALL, random.Random(0))
+    finished, stopped = tmp_path / "finished.json", tmp_path / "stopped.json"
+    save_checkpoint(finished, model, TOKENIZER, 3, [3.0, 2.9, 2.8])
+    save_checkpoint(stopped, model, TOKENIZER, 3, [3.0, 2.9, 2.8], optimizer={"m": [], "v": []},
+                    plain_run={"steps": 10}, command=["train", "--steps", "10", "--save", str(stopped)])
+    config = bt.RunConfig(num_steps=10, batch_size=4)
+    with pytest.raises(ValueError, match=r"finished.json': it holds the weights of a plain run \(microgpt's "
+                                         r"training, one name a step; step 3\), with no optimizer.*`sample` and "
+                                         r"`evaluate` read it"):
+        bt.resume_run(finished, SMALL, config, TOKENIZER, TRAIN)
+    with pytest.raises(ValueError, match=r"stopped.json': it holds a plain run .*, stopped after step 3 of 10; "
+                                         r"the plain engines resume it, with: its options and --resume "):
+        bt.resume_run(stopped, SMALL, config, TOKENIZER, TRAIN)
