@@ -71,8 +71,6 @@ class ModernGPT:
     """`NumpyGPT` with `ModernConfig`'s options: every matrix a view of one flat array, `state_dict` by name."""
 
     def __init__(self, config, rng=None, flat=None):
-        if (rng is None) == (flat is None):
-            raise ValueError("give either rng (to draw fresh parameters) or flat (the parameters, in order)")
         self.config = config
         # microgpt's draws: with the defaults, the weights of NumpyGPT(config, rng)
         self.flat, self.state_dict = flat_parameters(config, modern_param_shapes(config), rng, flat)

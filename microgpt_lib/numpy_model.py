@@ -23,6 +23,8 @@ def flat_parameters(config, shapes, rng=None, flat=None):
     """(flat, state_dict): one float64 array holding every matrix of `shapes` in order, and a Tensor view
     of it per name. With `rng`, the numbers are drawn as microgpt draws them (in microgpt's order: the
     same weights as GPT(config, rng)); otherwise they are `flat`, checked for its size."""
+    if (rng is None) == (flat is None):
+        raise ValueError("give either rng (to draw fresh parameters) or flat (the parameters in order)")
     total = sum(nout * nin for nout, nin in shapes.values())
     if rng is not None:
         flat = [rng.gauss(0, config.init_std) for _ in range(total)]
@@ -44,8 +46,6 @@ class NumpyGPT:
     """
 
     def __init__(self, config, rng=None, flat=None):
-        if (rng is None) == (flat is None):
-            raise ValueError("give either rng (to draw fresh parameters) or flat (the parameters in microgpt's order)")
         self.config = config
         self.flat, self.state_dict = flat_parameters(config, param_shapes(config), rng, flat)
         self.params = list(self.state_dict.values())
