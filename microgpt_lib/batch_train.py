@@ -230,12 +230,13 @@ def check_batched_checkpoint(path, how_to_resume=None, engine=None):
                      f"but no run continues from it. {batched}")
 
 
-def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=make_optimizer):
+def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=make_optimizer, make_model=None):
     """The run saved at `path`, ready to continue; an error in one line if it was another run.
 
     The model is the one the checkpoint holds (a `NumpyGPT`, or chapter 13's `ModernGPT`), which must
     be of `gpt_config`'s kind; `make_optimizer(model, config)` rebuilds its optimizer (chapter 13
-    gives its own).
+    gives its own), and `make_model(config, flat=weights)`, if given, the model's engine (chapter 13's
+    fast one).
     """
     check_batched_checkpoint(path)  # a plain run's checkpoint: say what it is, and what resumes it
     saved = load_checkpoint(path, engine="numpy")
@@ -250,7 +251,9 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=m
         raise ValueError(f"{where} it holds a run of {model_kind(saved.model.config)}, and this run "
                          f"would build {model_kind(gpt_config)}: {how}")
     wanted = {**dataclasses.asdict(gpt_config), **dataclasses.asdict(config)}
-    had = {**dataclasses.asdict(saved.model.config), **saved.extra.get("run", {})}
+    # a setting that a checkpoint does not record is younger than it: the checkpoint ran its default
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    had = {**defaults, **dataclasses.asdict(saved.model.config), **saved.extra.get("run", {})}
     # save_every and eval_every only decide when to look, not what is computed
     diffs = [f"{k}={had.get(k)!r} (this run: {v!r})" for k, v in wanted.items() if k not in ("save_every", "eval_every") and had.get(k) != v]
     if saved.tokenizer.to_dict() != tokenizer.to_dict():
@@ -259,7 +262,7 @@ def resume_run(path, gpt_config, config, tokenizer, train_docs, make_optimizer=m
         diffs.append("other training data")
     if diffs:
         raise ValueError(f"{where} it was trained with {', '.join(diffs)}")
-    model = saved.model
+    model = saved.model if make_model is None else make_model(saved.model.config, flat=saved.model.flat)
     optimizer = make_optimizer(model, config)
     optimizer.load_state_dict(saved.extra["optimizer"])
     version, internal, gauss_next = saved.extra["rng_state"]
@@ -317,7 +320,10 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
         batch = [train_docs[i] for i in next_batch(run, train_docs)]
         with np.errstate(all="ignore"):  # an overflow shows up as a loss that is not finite, below
             rng = run.rng if getattr(run.model, "needs_rng", False) else None  # dropout's masks (chapter 13)
-            loss = masked_loss(run.model, [tokenizer.tokenize(doc) for doc in batch], rng)
+            token_lists = [tokenizer.tokenize(doc) for doc in batch]
+            # an engine with its own backward (chapter 13's fast engine) brings its own loss
+            own = getattr(run.model, "masked_loss", None)
+            loss = own(token_lists, rng) if own is not None else masked_loss(run.model, token_lists, rng)
         loss_value = float(loss.data)
         if not math.isfinite(loss_value):
             raise diverged(step, loss_value)

@@ -90,7 +90,8 @@ def build_parser():
                    help="scalar: the chapters' Value graph; fused: fewer, bigger Value nodes; numpy: arrays (chapter 09); "
                    "manual: arrays, every backward by hand (chapter 09b). All four print the same run. Batched runs use "
                    "numpy (default: scalar, or numpy when batched); torch: a batched run on PyTorch (chapter 14; also "
-                   "under torchrun)")
+                   "under torchrun). --preset modern and makemore: manual (their default) is chapter 13's fast engine "
+                   "(backward by hand, real positions only, float32 arithmetic), numpy its Tensor graph in float64")
     add_sampling_args(t)
     t.add_argument("--save", metavar="PATH", help="write a checkpoint here after training (batched: also every --save-every "
                    "steps, on Ctrl-C, and the best validation weights beside it as NAME.best.json)")
@@ -194,12 +195,15 @@ def resolve_train_args(args):
         raise ValueError(f"{' and '.join(modern_given)} set{'s' * one} chapter 13's model, which only "
                          f"--preset {' or --preset '.join(MODERN_PRESETS)} builds: add one, "
                          f"or leave {'it' if one else 'them'} out")
-    if args.modern and args.engine not in (None, "numpy"):
+    if args.modern and args.engine not in (None, *modern.ENGINES):
         also = "; --engine torch mirrors chapter 11's model only (--preset big)" * (args.engine == "torch")
-        raise ValueError(f"--preset {args.preset} trains chapter 13's ModernGPT on the numpy engine only, "
-                         f"not --engine {args.engine}{also}: give --engine numpy, or leave --engine out")
+        raise ValueError(f"--preset {args.preset} trains chapter 13's ModernGPT on the manual engine (chapter 13's "
+                         f"fast one, the preset's) or the numpy engine, not --engine {args.engine}{also}: "
+                         "give --engine manual or numpy, or leave --engine out")
+    if args.modern:
+        args.engine = args.engine or modern.PRESETS[args.preset].get("engine", "numpy")
     args.batched = args.batched or args.engine == "torch"  # the torch engine trains batches only
-    if args.batched and args.engine not in (None, "numpy", "torch"):
+    if args.batched and not args.modern and args.engine not in (None, "numpy", "torch"):
         why = ", ".join(batched_options) or "--resume of a batched run"
         raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine} "
                          f"(it is batched because of {why}): give --engine numpy (or --engine torch, "
@@ -273,6 +277,8 @@ def modern_settings(args):
     the preset's settings, under what `resolve_train_args` resolved (the flags, else the preset)."""
     run_names = {flag: name for name, flag in PRESET_NAMES.items()}  # steps -> num_steps
     resolved = {run_names.get(k, k): getattr(args, k) for k in TRAIN_DEFAULTS}
+    if args.engine is not None:  # --engine numpy or manual (resolve_train_args filled in the preset's)
+        resolved["engine"] = args.engine
     return modern.split_settings({**modern.PRESETS[args.preset], **resolved})
 
 

@@ -138,6 +138,7 @@ class ModernGPT:
 # ---------------------------------------------------------------- training: schedules, clipping, decay
 
 SCHEDULES = ("linear", "cosine", "wsd", "constant")
+ENGINES = ("numpy", "manual")  # what computes a training step (see `model_class`)
 
 
 def lr_at(schedule, step, num_steps, lr, warmup_steps=0, cooldown_fraction=0.2):
@@ -177,6 +178,7 @@ class ModernRunConfig(batch_train.RunConfig):
     schedule: str = "linear"  # linear, cosine, wsd or constant (see `lr_at`)
     clip_norm: float = 0.0  # clip the gradient to this global norm (0: never)
     decay: str = "all"  # which weights weight decay shrinks: "all" (chapter 11) or "matrices" (not embeddings)
+    engine: str = "numpy"  # "numpy": ModernGPT's Tensor graph (float64); "manual": modern_fast (float32, backward by hand)
 
     def __post_init__(self):
         super().__post_init__()
@@ -186,6 +188,8 @@ class ModernRunConfig(batch_train.RunConfig):
             raise ValueError(f"clip_norm must be 0 (no clipping) or more, got {self.clip_norm!r}")
         if self.decay not in ("all", "matrices"):
             raise ValueError(f"decay={self.decay!r} is not 'all' or 'matrices'")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine={self.engine!r} is not one of {', '.join(ENGINES)}")
 
 
 EMBEDDINGS = ("wte", "wpe")
@@ -219,11 +223,21 @@ class ModernAdam(batch_train.AdamW):
         super().step(step)
 
 
+def model_class(config):
+    """The class that trains a run of `config.engine`: `ModernGPT` (this chapter's Tensor graph), or for
+    "manual" `modern_fast.FastModernGPT` (the same model and weights; its step written out by hand, float32)."""
+    if config.engine == "manual":
+        from .modern_fast import FastModernGPT
+
+        return FastModernGPT
+    return ModernGPT
+
+
 def start_run(model_config, config):
     """A fresh run of a `ModernGPT`: weights drawn from `random.Random(config.seed)`, which then draws
     the batches and (with dropout) each step's masks; trained by `batch_train.train_run`."""
     rng = random.Random(config.seed)
-    model = ModernGPT(model_config, rng)
+    model = model_class(config)(model_config, rng)
     return batch_train.Run(model, ModernAdam(model, config), rng, config)
 
 
@@ -235,7 +249,7 @@ def resume_run(path, model_config, config, tokenizer, train_docs):
     tokenizer and training data.
     """
     return batch_train.resume_run(path, model_config, config, tokenizer, train_docs,
-                                  make_optimizer=ModernAdam)
+                                  make_optimizer=ModernAdam, make_model=model_class(config))
 
 
 def split_settings(settings):
@@ -268,4 +282,4 @@ MODERN_CHANGES = dict(activation="relu2", dropout=0.1)
 # as long as 18,000 of big's steps take: the final table's bench (data/final_table_5min.json) timed a step
 # of this recipe at 1.154 of big's, and makemore's at 1.534; warm-up 200/5500 of the run, as big's
 MODERN = {**BIG, **MODERN_CHANGES, "num_steps": 15598, "warmup_steps": 567, "eval_every": 1500, "save_every": 1500}
-PRESETS = {"modern": MODERN, "makemore": {**MAKEMORE, "num_steps": 11734, "eval_every": 1000}}
+PRESETS = {"modern": {**MODERN, "engine": "manual"}, "makemore": {**MAKEMORE, "num_steps": 11734, "eval_every": 1000, "engine": "manual"}}

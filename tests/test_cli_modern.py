@@ -165,6 +165,8 @@ def test_a_modern_checkpoint_resumes_only_as_what_it_is(straight, data):
     presets = modern.PRESETS
     differs = [k for k in ("norm", "activation") if presets["makemore"].get(k) != presets["modern"].get(k)]
     assert differs and all(f"{k}=" in message for k in differs)
+    message = one_line_error(run(*MODERN_RUN, "--engine", "numpy", "--data", str(data), "--resume", str(path)))
+    assert "engine='manual' (this run: 'numpy')" in message  # float32 and float64 steps: not the same run
     plain = ["train", "--steps", str(STEPS), *TINY[:4], "--batch-size", "32", "--data", str(data),
              "--resume", str(path)]
     message = one_line_error(run(*plain))
@@ -187,12 +189,30 @@ def test_dropout_without_a_modern_preset_is_refused():
         assert "--preset modern" in message
 
 
-@pytest.mark.parametrize("engine", ["torch", "manual", "scalar"])
+@pytest.mark.parametrize("engine", ["torch", "fused", "scalar"])
 def test_other_engines_are_refused_for_a_modern_preset(engine):
     message = one_line_error(run("train", "--preset", "makemore", "--engine", engine))
-    assert ("--preset makemore trains chapter 13's ModernGPT on the numpy engine only, "
-            f"not --engine {engine}") in message
-    assert message.rstrip().endswith("give --engine numpy, or leave --engine out")
+    assert ("--preset makemore trains chapter 13's ModernGPT on the manual engine (chapter 13's fast one, "
+            f"the preset's) or the numpy engine, not --engine {engine}") in message
+    assert message.rstrip().endswith("give --engine manual or numpy, or leave --engine out")
+
+
+@pytest.mark.parametrize("preset", sorted(modern.PRESETS))
+def test_a_presets_engine_is_the_fast_one_and_numpy_is_the_tensor_graph(preset, data):
+    """--engine numpy trains the same model on ModernGPT's graph (float64): another run to rounding; the
+    preset's default, the manual engine, is chapter 13's fast one (its settings line says which)."""
+    assert modern.PRESETS[preset]["engine"] == "manual"
+    outputs = {}
+    for engine in ("numpy", "manual", None):
+        result = run("train", "--preset", preset, "--steps", "6", *TINY, "--data", str(data),
+                     *(["--engine", engine] if engine else []))
+        assert result.returncode == 0, result.stderr
+        assert f" engine={engine or 'manual'}," in settings_line(result.stdout) + ","
+        outputs[engine] = result.stdout
+    for same in (settings_line, val_loss):
+        assert same(outputs[None]) == same(outputs["manual"])
+    fast, graph = (float(val_loss(outputs[e]).split()[-1]) for e in ("manual", "numpy"))
+    assert abs(fast - graph) < 2e-4  # float32 against float64: the same run to rounding
 
 
 def test_the_manual_engine_is_refused_for_big_with_the_way_out():
