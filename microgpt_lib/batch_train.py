@@ -7,6 +7,7 @@ weight decay; and a checkpoint holds everything the next step depends
 on (weights, Adam's moments, the step, the random generator's state), so a run that is
 interrupted and resumed ends with exactly the weights of one that was not.
 """
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -331,16 +332,20 @@ def train_run(run, tokenizer, train_docs, val_docs, save_path=None, callback=Non
         run.optimizer.step(step)
         run.loss_history.append(loss_value)
         run.step = step + 1
+        if run.step == config.num_steps and hasattr(run.optimizer, "finish"):
+            run.optimizer.finish()  # chapter 13: the weights' moving average takes their place at the end
         val_loss = None
         run.seconds = time.perf_counter() - started
         if run.step % config.eval_every == 0 or run.step == config.num_steps:
-            val_loss = evaluate(run.model, tokenizer, val_docs)
-            improved = val_loss < run.best_val
-            run.val_history.append([run.step, val_loss])
-            if improved and save_path is not None:
-                save_run(best_path(save_path), run, tokenizer, train_docs, resumable=False)
-                if on_save is not None:
-                    on_save(best_path(save_path), run)
+            # chapter 13's optimizer may keep a moving average of the weights: it is what is measured
+            with getattr(run.optimizer, "averaged", contextlib.nullcontext)():
+                val_loss = evaluate(run.model, tokenizer, val_docs)
+                improved = val_loss < run.best_val
+                run.val_history.append([run.step, val_loss])
+                if improved and save_path is not None:
+                    save_run(best_path(save_path), run, tokenizer, train_docs, resumable=False)
+                    if on_save is not None:
+                        on_save(best_path(save_path), run)
         run.seconds = time.perf_counter() - started
         if save_path is not None and ((config.save_every and run.step % config.save_every == 0) or run.step == config.num_steps):
             save_run(save_path, run, tokenizer, train_docs)

@@ -107,6 +107,8 @@ def build_parser():
     ch13 = t.add_argument_group("chapter 13's model (with --preset modern or --preset makemore)")
     tunable(ch13, "--dropout", float, "probability of zeroing each number after the embeddings, "
             "attention and MLP while training (0 <= p < 1; 0: none)")
+    tunable(ch13, "--average", float, "keep a moving average of the weights, this much of it kept each step "
+            "(0 <= d < 1; 0: none): the evaluations measure it and the run ends on it")
     t.add_argument("--resume", metavar="PATH", help="continue the run saved at PATH by Ctrl-C or --save-every "
                    "(give the options it was started with; the resume command is printed on Ctrl-C)")
     t.add_argument("--overwrite", action="store_true", default=None, help="let --save replace a checkpoint that another, "
@@ -143,9 +145,9 @@ def build_parser():
 # microgpt's settings, and those of a batched run; --preset replaces some, the command line any
 TRAIN_DEFAULTS = dict(seed=42, n_embd=16, n_head=4, n_layer=1, block_size=16, steps=1000, lr=0.01, beta1=0.85, beta2=0.99,
                       batch_size=32, warmup_steps=0, weight_decay=0.0, eval_every=100, save_every=0,
-                      dropout=0.0)
+                      dropout=0.0, average=0.0)
 BATCHED_ONLY = ("batch_size", "warmup_steps", "weight_decay", "eval_every", "save_every")
-MODERN_ONLY = ("dropout",)  # settings of chapter 13's model, which only its presets build
+MODERN_ONLY = ("dropout", "average")  # settings of chapter 13's model, which only its presets build
 
 
 def describe_preset(name):
@@ -262,6 +264,9 @@ def check_train_args(args):
     if not 0 <= args.dropout < 1:
         raise ValueError(f"{src['dropout']} must be at least 0 and below 1 (the probability of zeroing "
                          "each number while training; 0: no dropout)")
+    if not 0 <= args.average < 1:
+        raise ValueError(f"{src['average']} must be at least 0 and below 1 (the share of the weights' average "
+                         "kept each step; 0: no average)")
     if args.modern:  # the model's and the run's own checks, before any data
         model_settings, run_settings = modern_settings(args)
         modern.ModernConfig(vocab_size=2, **model_settings)

@@ -5,6 +5,7 @@ same logits as `NumpyGPT`); each option swaps one piece: the normalisation, the 
 learned positions for RoPE, QK-norm, dropout, tied embeddings. `ModernRunConfig` adds the
 training options: the learning-rate schedule, clipping by global norm, which weights decay.
 """
+import contextlib
 import dataclasses
 import math
 import random
@@ -179,6 +180,7 @@ class ModernRunConfig(batch_train.RunConfig):
     clip_norm: float = 0.0  # clip the gradient to this global norm (0: never)
     decay: str = "all"  # which weights weight decay shrinks: "all" (chapter 11) or "matrices" (not embeddings)
     engine: str = "numpy"  # "numpy": ModernGPT's Tensor graph (float64); "manual": modern_fast (float32, backward by hand)
+    average: float = 0.0  # keep a moving average of the weights, this much of it kept each step (0: none; see ModernAdam)
 
     def __post_init__(self):
         super().__post_init__()
@@ -190,13 +192,21 @@ class ModernRunConfig(batch_train.RunConfig):
             raise ValueError(f"decay={self.decay!r} is not 'all' or 'matrices'")
         if self.engine not in ENGINES:
             raise ValueError(f"engine={self.engine!r} is not one of {', '.join(ENGINES)}")
+        if not 0 <= self.average < 1:
+            raise ValueError(f"average must be at least 0 (no average) and below 1, got {self.average!r}")
 
 
 EMBEDDINGS = ("wte", "wpe")
 
 
 class ModernAdam(batch_train.AdamW):
-    """Chapter 11's Adam with a choice of schedule, clipping by global norm, and decay of the matrices only."""
+    """Chapter 11's Adam with a choice of schedule, clipping by global norm, decay of the matrices only, and a
+    moving average of the weights.
+
+    With `average` = d > 0, after every step a = d a + (1 - d) w: the average of the last ~1 / (1 - d)
+    steps' weights. The evaluations measure it (`averaged`), and at the end of the run it takes the
+    weights' place (`finish`): the run's result is the average, which is what is saved, sampled and evaluated.
+    """
 
     def __init__(self, model, config):
         super().__init__(model, config.num_steps, config.lr, config.beta1, config.beta2,
@@ -209,6 +219,8 @@ class ModernAdam(batch_train.AdamW):
                 if name in EMBEDDINGS:
                     self.decay_mask[start : start + p.data.size] = False
                 start += p.data.size
+        self.average_decay = config.average
+        self.average = model.flat.copy() if config.average else None
 
     def lr_at(self, step):
         return lr_at(self.schedule, step, self.num_steps, self.lr, self.warmup_steps)
@@ -221,6 +233,42 @@ class ModernAdam(batch_train.AdamW):
         if self.decayed_by:  # AdamW's decoupled decay, before the step (as chapter 11's Adam orders it)
             self.model.flat[self.decay_mask] *= 1 - self.lr_at(step) * self.decayed_by
         super().step(step)
+        if self.average is not None:  # a = d a + (1 - d) w
+            self.average *= self.average_decay
+            self.average += (1 - self.average_decay) * self.model.flat
+
+    @contextlib.contextmanager
+    def averaged(self):
+        """Inside, the model's weights are their moving average (to evaluate or save it); after, the run's own."""
+        if self.average is None:
+            yield
+            return
+        kept = self.model.flat.copy()
+        self.model.flat[:] = self.average  # in place: every matrix is a view of flat
+        try:
+            yield
+        finally:
+            self.model.flat[:] = kept
+
+    def finish(self):
+        """The end of the run: the average takes the weights' place."""
+        if self.average is not None:
+            self.model.flat[:] = self.average
+
+    def state_dict(self):
+        state = super().state_dict()
+        if self.average is not None:
+            state["average"] = self.average.copy()
+        return state
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        if self.average is not None:
+            average = np.asarray(state.get("average", ()), dtype=np.float64)
+            if average.shape != self.model.flat.shape:
+                raise ValueError(f"the weights' average holds {average.size} numbers; the model has "
+                                 f"{self.model.flat.size} parameters")
+            self.average = average.copy()
 
 
 def model_class(config):

@@ -182,6 +182,17 @@ def test_a_bad_dropout_is_refused(value):
     assert f"--dropout {float(value)} must be at least 0 and below 1" in message
 
 
+@pytest.mark.parametrize("value", ["1", "-0.5", "nan"])
+def test_a_bad_average_is_refused(value):
+    message = one_line_error(run("train", "--preset", "modern", "--average", value))
+    assert f"--average {float(value)} must be at least 0 and below 1" in message
+
+
+def test_average_without_a_modern_preset_is_refused():
+    message = one_line_error(run("train", "--preset", "big", "--average", "0.99"))
+    assert "--average sets chapter 13's model, which only --preset" in message
+
+
 def test_dropout_without_a_modern_preset_is_refused():
     for args in (["--dropout", "0.1"], ["--preset", "big", "--dropout", "0.1"]):
         message = one_line_error(run("train", *args))
