@@ -221,11 +221,20 @@ class PackedGPT(IdiomaticGPT):
         return y.permute(1, 0, 2).reshape(-1, C)  # the heads side by side again
 
 
-@functools.lru_cache(maxsize=64)
 def causal_bias(T, dtype, device):
     """The causal mask as a bias on scores laid out (key, query): 0 where the query may see the key
-    (itself and the past), -inf where the key comes after it. Made once per T, dtype and device."""
+    (itself and the past), -inf where the key comes after it. Made once per T, dtype and device
+    (under torch.compile, which does not trace through a cache, made inside the compiled graph)."""
+    if torch.compiler.is_compiling():
+        return make_causal_bias(T, dtype, device)
+    return cached_causal_bias(T, dtype, device)
+
+
+def make_causal_bias(T, dtype, device):
     return torch.full((T, T), -math.inf, dtype=dtype, device=device).tril(-1)
+
+
+cached_causal_bias = functools.lru_cache(maxsize=64)(make_causal_bias)
 
 
 # ---------------------------------------------------------------- a run

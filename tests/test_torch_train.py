@@ -144,11 +144,11 @@ def test_attention_takes_its_softmax_in_float32_at_least_and_makes_the_mask_once
         with SoftmaxDtypes() as seen:
             tt.nll_sum(run, run.model, token_lists)
         assert seen.dtypes == [expected] * SMALL.n_layer, dtype
-    tt.causal_bias.cache_clear()
+    tt.cached_causal_bias.cache_clear()
     bias = tt.causal_bias(4, torch.float64, torch.device("cpu"))
     key_after_query = torch.arange(4)[:, None] > torch.arange(4)[None, :]
     assert torch.equal(bias == -torch.inf, key_after_query) and bool((bias[~key_after_query] == 0).all())
     run = tt.start_run(SMALL, CONFIG, "cpu", "float64")
     for _ in range(3):
         tt.nll_sum(run, run.model, token_lists)
-    assert tt.causal_bias.cache_info().misses == 2  # T=4 above, then the batch's length, once
+    assert tt.cached_causal_bias.cache_info().misses == 2  # T=4 above, then the batch's length, once
