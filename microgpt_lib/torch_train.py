@@ -204,19 +204,19 @@ class PackedGPT(IdiomaticGPT):
         """
         C, n_head = self.config.n_embd, self.config.n_head
         head_dim = C // n_head
-        qkv = attn.c_attn(x).view(-1, 3, n_head, head_dim).permute(1, 2, 0, 3)  # (3, n_head, N, head_dim)
+        qkv = attn.c_attn(x).view(-1, 3, n_head, head_dim).permute(1, 2, 0, 3)  # (3, n_head, N, hd)
         # padded into (3, n_head, B*T, head_dim): each head's rows of the B names are one batch of
         # matrix products, with no copy to reorder them
         qkv = qkv.new_zeros(3, n_head, B * T, head_dim).index_copy(2, keep, qkv)
         q, k, v = qkv.view(3, n_head * B, T, head_dim)
         # scores[:, key, query] = k . q / sqrt(head_dim), plus -inf where the key is after the query;
         # laid out (key, query) so that the softmax runs over dim 1, not over a short last dim (on
-        # the CPU, PyTorch's softmax over a last dim of 8 to 15 measured 2 to 4 times slower)
+        # the CPU, PyTorch's softmax over a last dim of 8 to 15 measured 2.5 to 4 times slower)
         scores = torch.baddbmm(future, k, q.transpose(1, 2), alpha=1 / math.sqrt(head_dim))
         # the softmax in float32 at least (as autocast does): a bfloat16 run multiplies in bfloat16,
         # but sums in float32
-        weights = F.softmax(scores, dim=1, dtype=torch.promote_types(scores.dtype, torch.float32))
-        y = torch.bmm(weights.transpose(1, 2), v)  # (n_head x B, T, head_dim)
+        attn_weights = F.softmax(scores, dim=1, dtype=torch.promote_types(scores.dtype, torch.float32))
+        y = torch.bmm(attn_weights.transpose(1, 2), v)  # (n_head x B, T, head_dim)
         y = y.view(n_head, B * T, head_dim).index_select(1, keep)  # (n_head, N, head_dim)
         return y.permute(1, 0, 2).reshape(-1, C)  # the heads side by side again
 
