@@ -119,3 +119,36 @@ def test_a_gpu_run_agrees_with_the_cpu_in_float32(tt, device):
     cpu = tt.train_run(tt.start_run(SMALL, config, "cpu", "float32"), TOKENIZER, TRAIN, VAL)
     gpu = tt.train_run(tt.start_run(SMALL, config, device, "float32"), TOKENIZER, TRAIN, VAL)
     np.testing.assert_allclose(gpu.loss_history, cpu.loss_history, rtol=0, atol=1e-4)
+
+
+def test_attention_takes_its_softmax_in_float32_at_least_and_makes_the_mask_once_per_length(tt):
+    """A bfloat16 run multiplies in bfloat16 but takes attention's softmax in float32 (float64 runs
+    in float64); the causal mask, laid out (key, query), is made once per length and reused."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    class SoftmaxDtypes(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.dtypes = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            if func in (torch.nn.functional.softmax, torch.softmax, torch.Tensor.softmax):
+                self.dtypes.append(out.dtype)
+            return out
+
+    token_lists = [TOKENIZER.tokenize(name) for name in ("emma", "christopher", "al")]
+    for dtype, expected in (("bfloat16", torch.float32), ("float32", torch.float32), ("float64", torch.float64)):
+        run = tt.start_run(SMALL, CONFIG, "cpu", dtype)
+        with SoftmaxDtypes() as seen:
+            tt.nll_sum(run, run.model, token_lists)
+        assert seen.dtypes == [expected] * SMALL.n_layer, dtype
+    tt.cached_causal_bias.cache_clear()
+    bias = tt.causal_bias(4, torch.float64, torch.device("cpu"))
+    key_after_query = torch.arange(4)[:, None] > torch.arange(4)[None, :]
+    assert torch.equal(bias == -torch.inf, key_after_query) and bool((bias[~key_after_query] == 0).all())
+    run = tt.start_run(SMALL, CONFIG, "cpu", "float64")
+    for _ in range(3):
+        tt.nll_sum(run, run.model, token_lists)
+    assert tt.cached_causal_bias.cache_info().misses == 2  # T=4 above, then the batch's length, once
