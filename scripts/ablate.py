@@ -4,6 +4,7 @@
     python scripts/ablate.py --long           # the winners again at 5500 steps' worth: data/ablations_long.json
     python scripts/ablate.py --search         # the recipe search at 5 minutes' worth: data/recipe_search.json
     python scripts/ablate.py --fast           # the same budget on the fast engine: data/recipe_search_fast.json
+    python scripts/ablate.py --averages       # moving averages of the weights of two fast runs: data/recipe_averages.json
     python scripts/ablate.py --final --base-steps 18000 --only big makemore modern --out data/final_table_5min.json
                                               # chapter 13's final table (validation and test)
     python scripts/ablate.py --final --base-steps 5500   # the earlier table at 5500 steps: data/final_table.json
@@ -120,7 +121,7 @@ RECIPES = {
     "big": {},
     "makemore": VARIANTS["makemore"],
     "winners combined": modern.SHORT_BUDGET_WINNERS,
-    "modern": modern.MODERN_CHANGES,
+    "modern": modern.FIRST_RECIPE_CHANGES,
 }
 
 # the final table on chapter 13's fast engine (--final --fast): big, makemore's recipe and the fast search's
@@ -128,6 +129,7 @@ RECIPES = {
 FAST_RECIPES = {
     "big": dict(engine="manual"),
     "makemore": dict(VARIANTS["makemore"], engine="manual"),
+    "modern": modern.MODERN_CHANGES,
 }
 
 
@@ -181,6 +183,38 @@ def train_one(job):
                   val_loss=round(run.val_history[-1][1], 4), val_history=[[s, round(v, 4)] for s, v in run.val_history])
     if with_test:
         result["test_loss"] = round(bt.evaluate(run.model, tokenizer, split.test), 4)
+    if getattr(run.optimizer, "last_weights", None) is not None:  # the run ended on its weights' average:
+        run.model.flat[:] = run.optimizer.last_weights  # also measure the last weights themselves (validation)
+        result["last_weights_val_loss"] = round(bt.evaluate(run.model, tokenizer, split.val), 4)
+    return result
+
+
+# the fifth look (--averages): the runs overfit, and each evaluation along them is lower than the last only
+# thanks to the decaying rate; a moving average of the weights (ModernRunConfig.average) averages the last
+# thousands of steps' weights. One run per variant (seed 42, validation), the average kept at every decay of
+# AVERAGES side by side, so that each is compared with the same run's last weights
+AVERAGES = (0.999, 0.9995, 0.9998, 0.9999)
+AVERAGE_VARIANTS = ("fast 64x4 dropout 0.1", "fast 64x4 dropout 0.15")
+
+
+def train_averages(job):
+    """One run of a fast variant, with a moving average of its weights kept at every decay of AVERAGES."""
+    name, changes, num_steps, seed = job
+    split, tokenizer = data()
+    run, settings = build(changes, num_steps, seed, tokenizer, evaluations=10)
+    averages = {decay: run.model.flat.copy() for decay in AVERAGES}
+
+    def follow(r, val_loss):  # after every step: a = d a + (1 - d) w, for every d
+        for decay, average in averages.items():
+            average *= decay
+            average += (1 - decay) * r.model.flat
+
+    bt.train_run(run, tokenizer, split.train, split.val, callback=follow)
+    result = dict(name=name, seed=seed, steps=num_steps, settings=settings, seconds=round(run.seconds, 1),
+                  val_loss=round(run.val_history[-1][1], 4), averages={})
+    for decay, average in averages.items():
+        run.model.flat[:] = average
+        result["averages"][str(decay)] = round(bt.evaluate(run.model, tokenizer, split.val), 4)
     return result
 
 
@@ -246,7 +280,11 @@ def main():
     parser.add_argument("--bench-rounds", type=int, default=8)
     parser.add_argument("--bench-statistic", choices=("min", "median"), default="min")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--averages", action="store_true",
+                        help="AVERAGE_VARIANTS with moving averages of their weights (data/recipe_averages.json)")
     args = parser.parse_args()
+    if args.averages:
+        return averages_main(args)
     variants = (FAST_RECIPES if args.final and args.fast else RECIPES if args.final else LONG_VARIANTS if args.long
                 else SEARCH_VARIANTS if args.search else FAST_VARIANTS if args.fast else VARIANTS)
     base_steps = args.base_steps or (18000 if args.final or args.search or args.fast else 5500 if args.long else 500)
@@ -299,6 +337,22 @@ def main():
             print(f"{result['name']:16s} seed {result['seed']} steps {result['steps']:6d} val {result['val_loss']:.4f} "
                   f"({result['seconds']:.0f} s)", flush=True)
     summary(results)
+
+
+def averages_main(args):
+    """--averages: each of AVERAGE_VARIANTS at the fast search's step count, with AVERAGES kept."""
+    out = ROOT / (args.out or "data/recipe_averages.json")
+    results, bench = load(out), load(ROOT / "data/recipe_search_fast.json")["bench"]
+    done = {r["name"] for r in results["runs"]}
+    jobs = [(name, FAST_VARIANTS[name], round((args.base_steps or 18000) / bench[SAME_COST_AS.get(name, name)]["ratio"]), 42)
+            for name in AVERAGE_VARIANTS if name not in done]
+    print(f"{len(jobs)} runs to do, {args.jobs} at a time", flush=True)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for future in concurrent.futures.as_completed([pool.submit(train_averages, job) for job in jobs]):
+            result = future.result()
+            results["runs"].append(result)
+            save(out, results)
+            print(f"{result['name']}: last weights {result['val_loss']:.4f}, averages {result['averages']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ def test_the_average_is_what_is_measured_and_what_the_run_ends_on(names):
     assert [v for _, v in run.val_history[:-1]] == measured  # the evaluations measured the average
     # the end: the average in the weights' place (the last step's raw weights folded in first)
     assert np.array_equal(run.model.flat, run.optimizer.average)
+    last = run.optimizer.last_weights
+    assert last is not None and np.allclose(0.8 * expected + 0.2 * last, run.model.flat, rtol=0, atol=1e-12)
     raw = modern.start_run(shape(tokenizer), dataclasses.replace(RUN, average=0.0))
     bt.train_run(raw, tokenizer, split.train, split.val[:40])
     assert raw.loss_history == run.loss_history  # the average changes no step
