@@ -128,7 +128,7 @@ def attention_backward(dout, cache):
     datt = dout @ v.swapaxes(-1, -2)
     dscores = att * (datt - (datt * att).sum(axis=-1, keepdims=True))
     dscores *= scale
-    dqkv = np.empty((B, T, 3, n_head, head_dim))
+    dqkv = np.empty((B, T, 3, n_head, head_dim), dtype=dout.dtype)  # float64 here; chapter 13's fast engine: float32
     dq, dk, dv = dqkv.transpose(2, 0, 3, 1, 4)  # views: writing them fills dqkv in place
     np.matmul(dscores, k, out=dq)
     np.matmul(dscores.swapaxes(-1, -2), q, out=dk)

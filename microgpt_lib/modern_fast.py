@@ -19,6 +19,7 @@ dropout. The others (RoPE, QK-norm, SwiGLU, tied weights) stay on `ModernGPT`.
 """
 import numpy as np
 
+from .manual import attention_backward, attention_forward  # chapter 09b's, in the precision they are given
 from .modern import ModernGPT
 from .modern_ops import GELU_C
 from .numpy_model import pad_batch
@@ -76,45 +77,6 @@ def activation_backward(dout, cache, kind):
         return dout * (2 * cache)
     h, t = cache
     return dout * (0.5 * (1 + t) + 0.5 * h * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * h * h))
-
-
-def causal_mask(T, dtype, cache={}):
-    """(T, T): 0 on and below the diagonal, -inf above; made once per T and precision."""
-    if (T, dtype) not in cache:
-        cache[T, dtype] = np.triu(np.full((T, T), -np.inf, dtype=dtype), k=1)
-    return cache[T, dtype]
-
-
-def attention_forward(qkv, B, T, n_head):
-    """qkv (B*T, 3C) of the whole rectangle -> (B*T, C): manual.attention_forward, in qkv's precision."""
-    C = qkv.shape[1] // 3
-    head_dim = C // n_head
-    q, k, v = qkv.reshape(B, T, 3, n_head, head_dim).transpose(2, 0, 3, 1, 4)
-    scale = (head_dim**0.5) ** -1
-    att = q @ k.swapaxes(-1, -2)
-    att *= scale
-    att += causal_mask(T, att.dtype)
-    att -= att.max(axis=-1, keepdims=True)
-    np.exp(att, out=att)
-    att /= att.sum(axis=-1, keepdims=True)
-    out = (att @ v).transpose(0, 2, 1, 3).reshape(B * T, C)
-    return out, (q, k, v, att, scale)
-
-
-def attention_backward(dout, cache):
-    """manual.attention_backward: dqkv (B*T, 3C) from dy (B*T, C), in dy's precision."""
-    q, k, v, att, scale = cache
-    B, n_head, T, head_dim = q.shape
-    dout = dout.reshape(B, T, n_head, head_dim).transpose(0, 2, 1, 3)
-    datt = dout @ v.swapaxes(-1, -2)
-    dscores = att * (datt - (datt * att).sum(axis=-1, keepdims=True))
-    dscores *= scale
-    dqkv = np.empty((B, T, 3, n_head, head_dim), dtype=dout.dtype)
-    dq, dk, dv = dqkv.transpose(2, 0, 3, 1, 4)
-    np.matmul(dscores, k, out=dq)
-    np.matmul(dscores.swapaxes(-1, -2), q, out=dk)
-    np.matmul(att.swapaxes(-1, -2), dout, out=dv)
-    return dqkv.reshape(B * T, 3 * n_head * head_dim)
 
 
 def one_hot(ids, n, dtype):

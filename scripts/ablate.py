@@ -88,6 +88,7 @@ FAST_VARIANTS = {
     "fast 64x4 dropout 0.1": dict(FAST, dropout=0.1, n_layer=4),
     "fast 64x4 dropout 0.2": dict(FAST, dropout=0.2, n_layer=4),
     "fast 96x3 dropout 0.1": dict(FAST, dropout=0.1, n_embd=96),
+    # these four were stopped or never started once 96x3 came back worse (their bench times are in the file)
     "fast 96x3 dropout 0.2": dict(FAST, dropout=0.2, n_embd=96),
     "fast 96x4 dropout 0.2": dict(FAST, dropout=0.2, n_embd=96, n_layer=4),
     "fast 64x6 dropout 0.2": dict(FAST, dropout=0.2, n_layer=6),
