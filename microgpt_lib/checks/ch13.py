@@ -1,5 +1,6 @@
 """Checks for the exercises of chapter 13 (a modern GPT): a warm-up/stable/decay schedule, clipping by
-global norm, LayerNorm's backward, and RoPE with interleaved pairs as a `Tensor` operation.
+global norm, LayerNorm's backward, RoPE with interleaved pairs as a `Tensor` operation, and the weights'
+moving average started from zero, with its bias correction.
 
 Every check takes `cases=None`: None runs its visible cases; the check cells' hidden blocks pass
 other cases, written out in the cell. Expected values come from the library (`modern.lr_at`,
@@ -232,3 +233,45 @@ def check_rope_interleaved(rope_interleaved, cases=None):
                  "nothing" if grad is None else fmt_list(np.ravel(grad)[C:]),
                  "a rotation's transpose turns back: g[2i] cos - g[2i+1] sin, g[2i] sin + g[2i+1] cos")
     passed(name, "the forward against the library's rope, the backward against finite differences")
+
+
+# ---------------------------------------------------------------- exercise 5: the weights' average from zero
+
+AVERAGE_CASES = [(5, (3,), 0.9, 0), (20, (4,), 0.9, 1)]  # (steps, shape of the weights, d, seed)
+
+
+def average_inputs(steps, shape, seed):
+    """`steps` arrays of `shape`: the weights after each step of a random walk (as training moves them)."""
+    rng = np.random.default_rng(seed)
+    return list(np.cumsum(rng.normal(size=(steps, *shape)), axis=0))
+
+
+@exercise(5, "the weights' average, started from zero")
+def check_average(average_weights, cases=None):
+    """average_weights(weights, d) -> a_T / (1 - d^T), a_0 = 0, a_t = d a_(t-1) + (1 - d) w_t; inputs unchanged.
+
+    cases: (steps, shape, d, seed) tuples, the weights a random walk drawn from the seed; None: AVERAGE_CASES.
+    Each case is also run on constant weights, which the corrected average must give back exactly.
+    """
+    __tracebackhide__ = True
+    name = "average_weights"
+    for steps, shape, d, seed in AVERAGE_CASES if cases is None else cases:
+        walk = average_inputs(steps, shape, seed)
+        for weights, what in ((walk, "a random walk"), ([walk[-1].copy() for _ in walk], "constant weights")):
+            originals = [w.copy() for w in weights]
+            average = np.zeros(shape)
+            for w in originals:
+                average = d * average + (1 - d) * w
+            expected = average / (1 - d**steps)
+            where = f"{steps} steps of {what} of shape {shape}, d={d}"
+            got = as_array(name, call(name, average_weights, weights, d), shape, where,
+                           "return one array, the weights' shape")
+            if not all(np.array_equal(w, o) for w, o in zip(weights, originals)):
+                fail(name, f"the weights passed in left as they were ({where})", "they were changed in place",
+                     "make new arrays (a = d * a + ...), not a *= d on one of the weights")
+            if not np.allclose(got, expected, rtol=1e-12, atol=1e-12):
+                hint = ("constant weights must come back exactly: divide by 1 - d**T, the sum of the "
+                        "coefficients" if what == "constant weights" else
+                        "a starts at zeros; after each of the T weights a = d a + (1 - d) w; then a / (1 - d**T)")
+                fail(f"{name} ({where})", fmt_list(expected.ravel()), fmt_list(got.ravel()), hint)
+    passed(name, "random walks and constant weights, the inputs untouched")

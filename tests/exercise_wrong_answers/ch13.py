@@ -109,6 +109,45 @@ WRONG = {
     return Tensor(turn(x.data, 1.0), (x,), lambda g: (turn(g, -1.0),), "rope")
 ''',
     ],
+    "ex13_5_average": [
+        # no bias correction: the average of a zero start
+        '''def average_weights(weights, d):
+    a = np.zeros_like(weights[0])
+    for w in weights:
+        a = d * a + (1 - d) * w
+    return a
+''',
+        # one power too many in the correction
+        '''def average_weights(weights, d):
+    a = np.zeros_like(weights[0])
+    for w in weights:
+        a = d * a + (1 - d) * w
+    return a / (1 - d ** (len(weights) + 1))
+''',
+        # started from the first weights (the chapter's way), and corrected as if from zero
+        '''def average_weights(weights, d):
+    a = weights[0].copy()
+    for w in weights:
+        a = d * a + (1 - d) * w
+    return a / (1 - d ** len(weights))
+''',
+        # d and 1 - d swapped
+        '''def average_weights(weights, d):
+    a = np.zeros_like(weights[0])
+    for w in weights:
+        a = (1 - d) * a + d * w
+    return a / (1 - d ** len(weights))
+''',
+        # in place, into the first array passed in
+        '''def average_weights(weights, d):
+    a = weights[0]
+    a *= 0.0
+    for w in weights:
+        a *= d
+        a += (1 - d) * w
+    return a / (1 - d ** len(weights))
+''',
+    ],
 }
 
 HIDDEN_ONLY = {
@@ -153,6 +192,15 @@ HIDDEN_ONLY = {
         return out.reshape(B, T, C)
 
     return Tensor(turn(x.data, 1.0), (x,), lambda g: (turn(g, -1.0),), "rope")
+''',
+    ],
+    "ex13_5_average": [
+        # the visible cases all use d = 0.9: typed in instead of d
+        '''def average_weights(weights, d):
+    a = np.zeros_like(weights[0])
+    for w in weights:
+        a = 0.9 * a + 0.1 * w
+    return a / (1 - 0.9 ** len(weights))
 ''',
     ],
 }
