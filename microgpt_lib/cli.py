@@ -209,7 +209,8 @@ def resolve_train_args(args):
         why = ", ".join(batched_options) or "--resume of a batched run"
         raise ValueError(f"batched training runs on the numpy engine, not --engine {args.engine} "
                          f"(it is batched because of {why}): give --engine numpy (or --engine torch, "
-                         "on PyTorch), or leave --engine out")
+                         "on PyTorch), or leave --engine out"
+                         + ("; --engine manual trains --preset modern and makemore" * (args.engine == "manual")))
     check_torch_args(args)
     args.engine = args.engine or ("numpy" if args.batched else "scalar")
     return args
