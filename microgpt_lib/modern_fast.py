@@ -147,9 +147,8 @@ class FastModernGPT(ModernGPT):
         w = self.views(flat)
         ids, positions = inputs.ravel()[keep], np.tile(np.arange(T), B)[keep]
         x, emb_norm = norm_forward(w["wte"][ids] + w["wpe"][positions], c.norm)
-        masks = [dropout_mask()] if p else [None]
-        if p:
-            x = x * masks[0]
+        mask_emb = dropout_mask() if p else None
+        x = x * mask_emb if p else x
         layers = []
         for li in range(c.n_layer):
             wqkv, wo, fc1, fc2 = (w[f"layer{li}.{name}"] for name in ("attn_wqkv", *LAYER))
@@ -174,7 +173,7 @@ class FastModernGPT(ModernGPT):
         rows, target_ids = np.arange(len(keep)), targets.ravel()[keep]
         loss = -log_probs[rows, target_ids].astype(np.float64).mean()
         probs = np.exp(log_probs)
-        cache = (B, T, keep, ids, positions, w, emb_norm, masks[0], layers, x, probs, rows, target_ids)
+        cache = (B, T, keep, ids, positions, w, emb_norm, mask_emb, layers, x, probs, rows, target_ids)
         return FastLoss(self, np.float64(loss), cache)
 
     def backward(self, cache):
