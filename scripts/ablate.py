@@ -5,8 +5,10 @@
     python scripts/ablate.py --search         # the recipe search at 5 minutes' worth: data/recipe_search.json
     python scripts/ablate.py --fast           # the same budget on the fast engine: data/recipe_search_fast.json
     python scripts/ablate.py --averages       # moving averages of the weights of two fast runs: data/recipe_averages.json
+    python scripts/ablate.py --final --fast   # chapter 13's final table, on the fast engine (validation and
+                                              # test): data/final_table_fast.json
     python scripts/ablate.py --final --base-steps 18000 --only big makemore modern --out data/final_table_5min.json
-                                              # chapter 13's final table (validation and test)
+                                              # the first recipe's table (validation and test)
     python scripts/ablate.py --final --base-steps 5500   # the earlier table at 5500 steps: data/final_table.json
 
 Wall-clock budgets are unreliable on a shared machine, so time enters once, as ratios: a short
