@@ -5,6 +5,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 from conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
@@ -84,3 +86,27 @@ def test_exercise_tests_go_one_chapter_per_unit():
     assert scope_of("tests/test_exercises.py::test_exercises_up_to_date") == "tests/test_exercises.py"
     assert scope_of("tests/test_cli.py::test_run[fused-x]") == "tests/test_cli.py"  # other modules: xdist's loadscope
     assert scope_of("notebooks/06_training.ipynb::Cell 3") == "notebooks/06_training.ipynb"
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again():
+    """conftest's wrapper of nbval's start_new_kernel: a start that fails is tried again, up to the limit."""
+    root = root_conftest
+    calls = []
+
+    def start(fails):
+        def flaky(*args, **kwargs):
+            calls.append(args)
+            if len(calls) <= fails:
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            return "kernel", "client"
+        return flaky
+
+    assert root.start_kernel_retrying(start(2), attempts=3)("python") == ("kernel", "client")
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        root.start_kernel_retrying(start(3), attempts=3)("python")
+    assert len(calls) == 3
+    import nbval.kernel
+
+    assert nbval.kernel.start_new_kernel.attempts == root.KERNEL_START_ATTEMPTS  # installed for the run
