@@ -117,8 +117,11 @@ def timed_engines(steps, rounds, compile, out):
     why_not = compile_works() if compile else "not asked (add --compile)"
     if why_not is None:
         steppers["torch float32 compiled"] = torch_stepper(gpt_config, config, tokenizer, "float32", compile=True)
-    for step in steppers.values():  # warm-up: first calls allocate, and compile
-        time_steps(step, batches[:2])
+    # warm-up, a whole round each: first calls compile (each new batch shape, too), and the NumPy
+    # engine's first steps run slower (until the C library's allocator keeps the big arrays it frees
+    # for the next step instead of returning them to the system)
+    for step in steppers.values():
+        time_steps(step, batches)
     seconds = {name: [] for name in steppers}
     for _ in range(rounds):
         for name, step in steppers.items():

@@ -62,6 +62,37 @@ def test_packed_gpt_computes_the_padded_models_logits_of_the_real_positions(tt):
     assert torch.equal(targets, torch.tensor([t for tokens in token_lists for t in tokens[1:]]))
 
 
+def test_attention_under_torch_compile_is_the_eager_attention(tt, monkeypatch):
+    """attend_broadcast (products broadcast and summed: what torch.compile fuses) is attend_bmm (batched
+    matrix products: what runs eagerly), values and gradients, the causal mask included (float64, to
+    rounding); a bfloat16 input is summed in float32; and PackedGPT takes it while compiling."""
+    import torch
+
+    from microgpt_lib.torch_model import IdiomaticGPT
+
+    gen = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(6, 5, 4, generator=gen, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    future = tt.make_causal_bias(5, torch.float64, "cpu")
+    eager, fused = tt.attend_bmm(q, k, v, future), tt.attend_broadcast(q, k, v, future)
+    torch.testing.assert_close(fused, eager, rtol=0, atol=1e-12)
+    g = torch.randn(6, 5, 4, generator=gen, dtype=torch.float64)
+    for a, b in zip(torch.autograd.grad(fused, (q, k, v), g), torch.autograd.grad(eager, (q, k, v), g)):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+    low = [t.detach().to(torch.bfloat16) for t in (q, k, v)]
+    f32 = tt.make_causal_bias(5, torch.float32, "cpu")
+    expected = tt.attend_broadcast(*(t.float() for t in low), f32).to(torch.bfloat16)
+    assert torch.equal(tt.attend_broadcast(*low, f32), expected)
+    padded, packed = IdiomaticGPT(SMALL), tt.PackedGPT(SMALL)
+    packed.load_state_dict(padded.state_dict())
+    token_lists = [TOKENIZER.tokenize(name) for name in ("emma", "christopher", "al")]
+    inputs, keep, _ = tt.batch_tensors(token_lists, SMALL.block_size, "cpu")
+    calls = []
+    monkeypatch.setattr(tt, "attend_broadcast", lambda *a: calls.append(1) or tt.attend_bmm(*a))
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    torch.testing.assert_close(packed(inputs, keep), padded(inputs)[0].flatten(0, 1)[keep], rtol=0, atol=1e-12)
+    assert len(calls) == SMALL.n_layer
+
+
 def test_float32_and_bfloat16_reach_about_the_same_loss(tt, numpy_run):
     for dtype, tol in (("float32", 1e-4), ("bfloat16", 0.05)):
         run = tt.train_run(tt.start_run(SMALL, CONFIG, "cpu", dtype), TOKENIZER, TRAIN, VAL)
