@@ -195,14 +195,15 @@ class PackedGPT(IdiomaticGPT):
             x = x + block.mlp(F.rms_norm(x, (C,), eps=1e-5))
         return self.lm_head(x)
 
-    def attention(self, attn, x, keep, B, T, future):
+    def attention(self, attn, x, keep, B, T, future, attend=None):
         """Causal self-attention of the packed positions `x` (N, C): q, k and v of the real positions,
         padded with zeros into (n_head x B, T, head_dim), attended, and packed again (N, C).
 
         Written out (matrix products and softmax) rather than F.scaled_dot_product_attention: on the
         CPU, with T and head_dim this small, PyTorch's fused kernel measured about twice as slow.
-        Under torch.compile the same formula is written as broadcast products and sums instead
-        (`attend_broadcast`), which the compiler fuses and the batched products would not let it.
+        `attend` is `attend_bmm` (batched matrix products) eagerly, and under torch.compile
+        `attend_broadcast` (the same formula as broadcast products and sums), which the compiler
+        fuses with the padding and the packing around it (chapter 14, section 5).
         """
         C, n_head = self.config.n_embd, self.config.n_head
         head_dim = C // n_head
@@ -211,7 +212,8 @@ class PackedGPT(IdiomaticGPT):
         # matrix products, with no copy to reorder them
         qkv = qkv.new_zeros(3, n_head, B * T, head_dim).index_copy(2, keep, qkv)
         q, k, v = qkv.view(3, n_head * B, T, head_dim)
-        attend = attend_broadcast if torch.compiler.is_compiling() else attend_bmm
+        if attend is None:
+            attend = attend_broadcast if torch.compiler.is_compiling() else attend_bmm
         y = attend(q, k, v, future)  # (n_head x B, T, head_dim)
         y = y.view(n_head, B * T, head_dim).index_select(1, keep)  # (n_head, N, head_dim)
         return y.permute(1, 0, 2).reshape(-1, C)  # the heads side by side again
@@ -233,10 +235,10 @@ def attend_bmm(q, k, v, future):
 def attend_broadcast(q, k, v, future):
     """`attend_bmm`'s attention written as products broadcast and summed (what torch.compile runs).
 
-    Run as it reads, this would build (b, T, T, head_dim) tensors: slower than batched matrix products.
-    Compiled, each sum and the softmax around it become one generated loop, with none of those tensors
-    in memory, where the 128 tiny matrix products of the batched form cost a call each; it measured
-    about 1.25x faster for the whole compiled step (chapter 14, section 5).
+    Run as it reads, it builds (b, T, T, head_dim) tensors: slower than the batched products. Compiled,
+    the padding before it, both sums, the softmax and the packing after it become generated loops, with
+    none of those tensors in memory; a matrix product, by contrast, stays a library call, whose inputs
+    and output the compiler must write out in full (chapter 14, section 5 measures the three ways).
     """
     dtype = torch.promote_types(q.dtype, torch.float32)  # a bfloat16 run still sums in float32
     q32, k32, v32 = q.to(dtype), k.to(dtype), v.to(dtype)
