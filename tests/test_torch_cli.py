@@ -207,3 +207,22 @@ def test_no_module_but_torch_model_and_torch_train_imports_torch():
             "print('ok')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.stdout == "ok\n", result.stderr
+
+
+def test_bench_prints_each_precision_against_numpy_and_two_processes_against_one(torch):
+    """`bench --engine torch`: names and tokens per second of the NumPy engine and of each torch precision,
+    each as a ratio to NumPy's (1.0x for itself), then DistributedDataParallel on 2 processes (torchrun)
+    against 1, and the scaling efficiency."""
+    result = cli("bench", "--engine", "torch", "--steps", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = re.findall(r"^(numpy float64|torch float64|torch float32|torch bfloat16) +(\d+) +(\d+) +([\d.]+)x$",
+                      result.stdout, re.M)
+    assert [row[0] for row in rows] == ["numpy float64", "torch float64", "torch float32", "torch bfloat16"]
+    assert rows[0][3] == "1.0" and all(int(names) > 0 and int(tokens) > int(names) for _, names, tokens, _ in rows)
+    assert "torch.compile not measured: not asked (add --compile)" in result.stdout
+    times = re.findall(r"^  (1 process  |2 processes): +[\d.]+ ms/step, +(\d+) names/s$", result.stdout, re.M)
+    assert [n for n, _ in times] == ["1 process  ", "2 processes"]
+    efficiency = re.search(r"scaling efficiency: (\d+)% \(speed-up ([\d.]+)x on 2 processes", result.stdout)
+    names_per_s = [int(v) for _, v in times]
+    assert efficiency and abs(float(efficiency.group(2)) - names_per_s[1] / names_per_s[0]) < 0.02
+    assert abs(int(efficiency.group(1)) - 50 * names_per_s[1] / names_per_s[0]) <= 1
