@@ -240,12 +240,12 @@ def attend_broadcast(q, k, v, future):
     none of those tensors in memory; a matrix product, by contrast, stays a library call, whose inputs
     and output the compiler must write out in full (chapter 14, section 5 measures the three ways).
     """
-    dtype = torch.promote_types(q.dtype, torch.float32)  # a bfloat16 run still sums in float32
-    q32, k32, v32 = q.to(dtype), k.to(dtype), v.to(dtype)
+    out_dtype, dtype = v.dtype, torch.promote_types(q.dtype, torch.float32)  # bfloat16 still sums in float32
+    q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
     # scores[:, key, query] as in attend_bmm
-    scores = (k32[:, :, None, :] * q32[:, None, :, :]).sum(-1) / math.sqrt(q.shape[-1]) + future
+    scores = (k[:, :, None, :] * q[:, None, :, :]).sum(-1) / math.sqrt(q.shape[-1]) + future
     attn_weights = F.softmax(scores, dim=1)
-    return (attn_weights[:, :, :, None] * v32[:, :, None, :]).sum(1).to(v.dtype)  # (b, query, head_dim)
+    return (attn_weights[:, :, :, None] * v[:, :, None, :]).sum(1).to(out_dtype)  # (b, query, head_dim)
 
 
 def causal_bias(T, dtype, device):
