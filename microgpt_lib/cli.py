@@ -138,7 +138,7 @@ def build_parser():
                    "names and tokens per second of the torch engine against numpy on the --preset big model, and "
                    "DistributedDataParallel on 2 processes against 1 (chapter 14)")
     b.add_argument("--compile", action="store_true", help="with --engine torch: also time float32 under torch.compile "
-                   "(compiling takes a minute or more)")
+                   "(compiling takes about half a minute the first time, seconds once cached)")
     return parser
 
 
